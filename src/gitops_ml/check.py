@@ -1,0 +1,14 @@
+"""`make check`: validate params.yaml fully, before DVC touches any output."""
+
+from __future__ import annotations
+
+from gitops_ml import params
+
+
+def main(argv: list[str]) -> int:
+    p = params.load()
+    from gitops_ml.model import build_estimator
+
+    build_estimator(p)  # imports the estimator and checks its hyperparameter names
+    print(f"params.yaml: ok ({p.data.task}, {p.model.estimator})")
+    return 0

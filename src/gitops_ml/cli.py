@@ -1,0 +1,43 @@
+"""`python -m gitops_ml <command>`: everything the Makefile and the workflows call.
+
+Commands are imported lazily so each one pays only for the libraries it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from gitops_ml.errors import UserError
+
+# name: (module:function taking argv and returning an exit code, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("gitops_ml.check:main", "validate params.yaml (and the estimator) before any work"),
+    "data": ("gitops_ml.fetch:main", "make data/ match data.dvc: dvc pull, else the embedded sample"),
+    "sample-data": ("gitops_ml.sample_cli:main", "write a bundled or synthetic dataset"),
+}
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: python -m gitops_ml <command> [args]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(usage())
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"error: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module_name, _, func_name = COMMANDS[name][0].partition(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(func(rest) or 0)
+    except UserError as err:
+        print(f"error: {err.render()}", file=sys.stderr)
+        return 2

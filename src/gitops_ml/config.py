@@ -1,0 +1,29 @@
+"""Every path the pipeline reads or writes, defined once.
+
+`dvc.yaml` names the same paths (DVC needs them there); `tests/unit/test_config.py`
+checks that the two agree. All paths are relative to the repository root, where DVC
+runs every stage.
+"""
+
+from pathlib import Path
+
+PARAMS_FILE = Path("params.yaml")
+DATA_DIR = Path("data")  # tracked by data.dvc
+
+PREPARED_DIR = Path("artifacts/prepared")
+TRAIN_FILE = PREPARED_DIR / "train.parquet"
+TEST_FILE = PREPARED_DIR / "test.parquet"
+FEATURES_FILE = PREPARED_DIR / "features.json"
+
+MODEL_DIR = Path("artifacts/model")
+MODEL_FILE = MODEL_DIR / "model.skops"
+
+PREDICTIONS_FILE = Path("artifacts/eval/predictions.parquet")
+
+METRICS_DIR = Path("metrics")
+METRICS_FILE = METRICS_DIR / "metrics.json"
+PLOTS_DIR = METRICS_DIR / "plots"
+# Latency depends on the machine, so it is kept out of dvc.lock and out of git.
+RUNTIME_FILE = METRICS_DIR / "runtime.json"
+
+ROW_ID = "row_id"  # original row number in the raw data; pairs test rows across commits

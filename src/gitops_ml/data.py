@@ -1,0 +1,171 @@
+"""Read the raw dataset, work out the feature columns, split it reproducibly.
+
+Only pandas and numpy are imported here: the split is a seeded per-stratum permutation
+rather than scikit-learn's, which would add a second of imports to every prepare run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml.config import FEATURES_FILE, ROW_ID
+from gitops_ml.errors import UserError
+from gitops_ml.params import Params
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The columns the model sees; written by prepare so train and evaluate need not guess."""
+
+    numeric: list[str]
+    categorical: list[str]
+    target: str
+
+    @property
+    def columns(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def save(self, path: Path = FEATURES_FILE) -> None:
+        from gitops_ml.atomic import write_text
+
+        write_text(path, json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path = FEATURES_FILE) -> FeatureSpec:
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _check_header(path: Path, sep: str, encoding: str) -> list[str]:
+    """Read the header row ourselves: pandas silently renames duplicated columns."""
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=sep), None)
+            has_rows = next(handle, None) is not None
+    except UnicodeDecodeError as err:
+        raise UserError(
+            str(path),
+            "data.csv.encoding",
+            f"file is not valid {encoding} (byte {err.start})",
+            "set data.csv.encoding in params.yaml (e.g. latin-1) or re-save the file as UTF-8",
+        ) from None
+    except LookupError:
+        raise UserError(
+            "params.yaml", "data.csv.encoding", f"unknown encoding {encoding!r}", "use e.g. utf-8"
+        ) from None
+    if not header or all(not c.strip() for c in header):
+        raise UserError(str(path), "(file)", "file is empty", "point data.path at a CSV with data")
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise UserError(
+            str(path), f"columns {dupes}", "duplicated column names", "give each column one name"
+        )
+    if not has_rows:
+        raise UserError(str(path), "(rows)", "file has a header but no rows", "add data rows")
+    return header
+
+
+def read_raw(params: Params) -> pd.DataFrame:
+    """Read the dataset named in params.yaml, with a clear error for every common mistake."""
+    dp = params.data
+    path = Path(dp.path)
+    if not path.is_file():
+        raise UserError(
+            "params.yaml",
+            "data.path",
+            f"{dp.path!r} does not exist",
+            "run `make data` (or `dvc pull`), or point data.path at your CSV/Parquet file",
+        )
+    if dp.file_format == "parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several types for a corrupt file
+            raise UserError(str(path), "(file)", f"cannot read Parquet: {err}", "re-export it") from None
+        if frame.columns.duplicated().any():
+            dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+            raise UserError(str(path), f"columns {dupes}", "duplicated column names", "rename them")
+        if frame.empty:
+            raise UserError(str(path), "(rows)", "file has no rows", "add data rows")
+    else:
+        header = _check_header(path, dp.csv.sep, dp.csv.encoding)
+        if len(header) == 1 and dp.target not in header:
+            seen = next((s for s in (";", "\t", "|", ",") if s in header[0] and s != dp.csv.sep), None)
+            hint = f"the file looks {seen!r}-separated: set data.csv.sep" if seen else "check it"
+            raise UserError(
+                str(path),
+                "data.csv.sep",
+                f"only one column found with separator {dp.csv.sep!r}",
+                f"{hint} in params.yaml",
+            )
+        frame = pd.read_csv(path, sep=dp.csv.sep, encoding=dp.csv.encoding)
+    if dp.target not in frame.columns:
+        close = [c for c in frame.columns if str(c).lower() == dp.target.lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UserError(
+            str(path),
+            f"data.target={dp.target!r}",
+            f"target column not found{hint}",
+            f"set data.target in params.yaml to one of: {', '.join(map(str, frame.columns[:20]))}",
+        )
+    return frame
+
+
+def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
+    """Use the columns listed in params; infer the rest from dtypes when none are listed."""
+    dp = params.data
+    listed = dp.features.numeric + dp.features.categorical
+    missing = [c for c in listed + dp.drop if c not in frame.columns]
+    if missing:
+        raise UserError(
+            "params.yaml",
+            "data.features",
+            f"columns not in {dp.path}: {missing}",
+            "fix the names or remove them from params.yaml",
+        )
+    if listed:
+        return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
+    numeric, categorical = [], []
+    for column in frame.columns:
+        if column == dp.target or column in dp.drop:
+            continue
+        is_num = pd.api.types.is_numeric_dtype(frame[column])
+        is_bool = pd.api.types.is_bool_dtype(frame[column])
+        (numeric if is_num and not is_bool else categorical).append(str(column))
+    return FeatureSpec(numeric, categorical, dp.target)
+
+
+def _strata(target: pd.Series, params: Params) -> np.ndarray:
+    if not params.split.stratify:
+        return np.zeros(len(target), dtype=np.int64)
+    if params.is_classification:
+        return pd.factorize(target, sort=True)[0]
+    # Regression: stratify on quantile bins of the target so both splits span its range.
+    bins = max(1, min(10, len(target) // 20))
+    return pd.qcut(target.rank(method="first"), q=bins, labels=False).to_numpy()
+
+
+def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic (stratified) train/test split; both keep the original row number."""
+    frame = frame.reset_index(drop=True)
+    frame.insert(0, ROW_ID, np.arange(len(frame), dtype=np.int64))
+    rng = np.random.default_rng(params.seed)
+    strata = _strata(frame[params.data.target], params)
+    test_mask = np.zeros(len(frame), dtype=bool)
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
+        n_test = int(round(len(rows) * params.split.test_size))
+        test_mask[rng.permutation(rows)[:n_test]] = True
+    train, test = frame[~test_mask], frame[test_mask]
+    if train.empty or test.empty:
+        raise UserError(
+            "params.yaml",
+            "split.test_size",
+            f"split leaves {len(train)} train and {len(test)} test rows",
+            "use more data or a test_size between 0.1 and 0.5",
+        )
+    return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -1,0 +1,66 @@
+"""One exception type for every mistake a user can make and fix.
+
+The CLI and the stages print it without a traceback: the message names the file, the
+field and the fix, which is all the user needs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class UserError(Exception):
+    """A problem in params, data, a remote or a model file that the user can fix."""
+
+    def __init__(self, file: str, field: str, problem: str, fix: str = "") -> None:
+        self.file = str(file)
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        text = f"{where}: {self.problem}"
+        return f"{text}\n  fix: {self.fix}" if self.fix else text
+
+
+class UserErrors(UserError):
+    """Several problems found at once, reported together so one run shows them all."""
+
+    def __init__(self, errors: Iterable[UserError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.file, first.field, first.problem, first.fix)
+
+    def render(self) -> str:
+        lines = [f"{len(self.errors)} problem(s) found:"]
+        lines += [f"- {e.render()}".replace("\n", "\n  ") for e in self.errors]
+        return "\n".join(lines)
+
+
+def raise_all(errors: list[UserError]) -> None:
+    """Raise nothing, one error, or all of them together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise UserErrors(errors)
+
+
+def exit_on_user_error(func: Callable[..., T]) -> Callable[..., T]:
+    """Turn a UserError into a one-paragraph message on stderr and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return func(*args, **kwargs)
+        except UserError as err:
+            print(f"error: {err.render()}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    return wrapper

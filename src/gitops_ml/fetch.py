@@ -1,0 +1,74 @@
+"""Get the data `data.dvc` names: from the DVC remote when it is reachable, else the sample.
+
+`make repro` calls this before `dvc repro` and says which way it went. User data is
+never overwritten: the sample is written only into an empty or missing `data/` folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gitops_ml import sample_data
+from gitops_ml.config import DATA_DIR
+from gitops_ml.errors import UserError
+
+DATA_DVC = "data.dvc"
+
+
+def _data_in_sync(repo) -> bool:  # type: ignore[no-untyped-def]
+    return DATA_DIR.is_dir() and not repo.status(targets=[DATA_DVC])
+
+
+def _remote_problem(repo) -> str | None:  # type: ignore[no-untyped-def]
+    """Why the default remote cannot be used, or None when it is worth trying."""
+    name = repo.config["core"].get("remote")
+    if not name:
+        return "no default DVC remote is configured"
+    url = str(repo.config["remote"].get(name, {}).get("url", ""))
+    if "://" not in url:
+        local = Path(repo.dvc_dir, url) if not Path(url).is_absolute() else Path(url)
+        if not local.is_dir():
+            return f"remote {name!r} ({local.resolve()}) does not exist yet"
+    return None
+
+
+def ensure_data(pull_outputs: bool = True) -> str:
+    """Make `data/` match `data.dvc`; return a one-line account of how."""
+    from dvc.repo import Repo
+
+    repo = Repo(".")
+    if _data_in_sync(repo):
+        return "data: data/ already matches data.dvc"
+    problem = _remote_problem(repo)
+    if problem is None:
+        targets = None if pull_outputs else [DATA_DVC]
+        try:
+            repo.pull(targets=targets)
+        except Exception as err:  # DVC raises many error types for network and missing files
+            problem = f"dvc pull failed: {str(err).splitlines()[0]}"
+        if _data_in_sync(repo):
+            return f"data: pulled from DVC remote {repo.config['core'].get('remote')!r}"
+    if DATA_DIR.exists() and any(DATA_DIR.iterdir()):
+        raise UserError(
+            str(DATA_DIR),
+            DATA_DVC,
+            f"data/ does not match data.dvc and {problem}",
+            "run `dvc checkout data.dvc`, or `dvc add data` to record your new data",
+        )
+    written = sample_data.write()
+    if repo.status(targets=[DATA_DVC]):
+        written.unlink()
+        raise UserError(
+            DATA_DVC,
+            "outs",
+            f"{problem}, and data.dvc does not describe the embedded sample data",
+            "configure a reachable DVC remote (docs/storage.md), or `dvc add data` your own data",
+        )
+    repo.commit(DATA_DVC, force=True)  # hashes match: this only stores the sample in the cache
+    return f"data: {problem}; wrote the embedded sample data to {sample_data.DEFAULT_PATH}"
+
+
+def main(argv: list[str]) -> int:
+    print(ensure_data(pull_outputs="--data-only" not in argv), file=sys.stderr)
+    return 0

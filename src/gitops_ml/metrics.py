@@ -1,0 +1,151 @@
+"""Metric definitions shared by evaluate, the report, the gate and the model tests.
+
+One table says how each metric is computed and whether higher is better, so the report's
+direction marks and the gate's rules can never disagree with what evaluate wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PROBA_PREFIX = "proba_"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Per-row predictions of one model on one split: what every metric is computed from."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray | None  # (n, n_classes) for classifiers
+    classes: list
+
+    def take(self, index: np.ndarray) -> Scored:
+        proba = None if self.proba is None else self.proba[index]
+        return Scored(self.y_true[index], self.y_pred[index], proba, self.classes)
+
+
+def _positive_scores(s: Scored, positive: object) -> np.ndarray:
+    assert s.proba is not None
+    return s.proba[:, s.classes.index(positive)]
+
+
+def _f1(s: Scored, positive: object) -> float:
+    from sklearn.metrics import f1_score
+
+    if len(s.classes) == 2:
+        return float(f1_score(s.y_true, s.y_pred, pos_label=positive))
+    return float(f1_score(s.y_true, s.y_pred, average="macro"))
+
+
+def _roc_auc(s: Scored, positive: object) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    if len(np.unique(s.y_true)) < 2:
+        return float("nan")
+    if len(s.classes) == 2:
+        return float(roc_auc_score(s.y_true == positive, _positive_scores(s, positive)))
+    return float(roc_auc_score(s.y_true, s.proba, multi_class="ovr", labels=s.classes))
+
+
+def _average_precision(s: Scored, positive: object) -> float:
+    from sklearn.metrics import average_precision_score
+
+    if len(s.classes) == 2:
+        return float(average_precision_score(s.y_true == positive, _positive_scores(s, positive)))
+    onehot = (s.y_true[:, None] == np.asarray(s.classes)[None, :]).astype(int)
+    return float(average_precision_score(onehot, s.proba, average="macro"))
+
+
+def _log_loss(s: Scored, positive: object) -> float:
+    from sklearn.metrics import log_loss
+
+    return float(log_loss(s.y_true, s.proba, labels=s.classes))
+
+
+def _accuracy(s: Scored, positive: object) -> float:
+    return float(np.mean(s.y_true == s.y_pred))
+
+
+def _balanced_accuracy(s: Scored, positive: object) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return float(balanced_accuracy_score(s.y_true, s.y_pred))
+
+
+def _rmse(s: Scored, positive: object) -> float:
+    return float(np.sqrt(np.mean((s.y_true.astype(float) - s.y_pred.astype(float)) ** 2)))
+
+
+def _mae(s: Scored, positive: object) -> float:
+    return float(np.mean(np.abs(s.y_true.astype(float) - s.y_pred.astype(float))))
+
+
+def _r2(s: Scored, positive: object) -> float:
+    y = s.y_true.astype(float)
+    total = np.sum((y - y.mean()) ** 2)
+    return float(1.0 - np.sum((y - s.y_pred.astype(float)) ** 2) / total) if total else float("nan")
+
+
+METRICS: dict[str, Callable[[Scored, object], float]] = {
+    "accuracy": _accuracy,
+    "balanced_accuracy": _balanced_accuracy,
+    "f1": _f1,
+    "roc_auc": _roc_auc,
+    "average_precision": _average_precision,
+    "log_loss": _log_loss,
+    "rmse": _rmse,
+    "mae": _mae,
+    "r2": _r2,
+}
+
+# Whether a larger value is better; model size and latency are "lower is better" too.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "accuracy": True,
+    "balanced_accuracy": True,
+    "f1": True,
+    "roc_auc": True,
+    "average_precision": True,
+    "log_loss": False,
+    "rmse": False,
+    "mae": False,
+    "r2": True,
+    "model_size_bytes": False,
+    "latency_ms_per_1000_rows": False,
+}
+
+
+def compute(scored: Scored, names: tuple[str, ...], positive: object = None) -> dict[str, float]:
+    """Compute the named metrics; `positive` is the positive class of a binary task."""
+    if positive is None and len(scored.classes) == 2:
+        positive = scored.classes[1]
+    return {name: METRICS[name](scored, positive) for name in names}
+
+
+def resolve_positive(classes: list, configured: object) -> object:
+    """Match params' positive_class to the model's classes (YAML may give 1 for '1')."""
+    if configured is None:
+        return classes[-1] if len(classes) == 2 else None
+    for value in classes:
+        if value == configured or str(value) == str(configured):
+            return value
+    return configured
+
+
+def from_predictions(frame: pd.DataFrame) -> Scored:
+    """Rebuild a Scored from a predictions file written by evaluate."""
+    proba_cols = [c for c in frame.columns if c.startswith(PROBA_PREFIX)]
+    classes = [_parse_class(c[len(PROBA_PREFIX) :], frame["y_true"]) for c in proba_cols]
+    proba = frame[proba_cols].to_numpy(dtype=float) if proba_cols else None
+    return Scored(frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), proba, classes)
+
+
+def _parse_class(text: str, y_true: pd.Series) -> object:
+    for value in pd.unique(y_true):
+        if str(value) == text:
+            return value
+    return text

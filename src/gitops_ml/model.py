@@ -1,0 +1,206 @@
+"""Build the scikit-learn pipeline from params; save and load it safely and byte-for-byte.
+
+Model files are skops archives. Loading never executes arbitrary code: only types from
+trusted modules are accepted, and anything else (a tampered file) is refused by name.
+skops archives carry zip timestamps and Python object ids, so `save` rewrites them
+into a canonical form: the same model always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from gitops_ml.atomic import write_bytes
+from gitops_ml.data import FeatureSpec
+from gitops_ml.errors import UserError
+from gitops_ml.params import Params
+
+TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "numpy", "scipy.sparse.", "collections.")
+# Estimators that need standardised inputs; trees and boosting do not.
+_SCALE_FREE = re.compile(r"(Tree|Forest|Boost|Bagging|Dummy|NaiveBayes|NB)", re.IGNORECASE)
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def estimator_class(path: str) -> type:
+    """Import an estimator class from its dotted path, e.g. sklearn.linear_model.Ridge."""
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, class_name)
+    except (ImportError, AttributeError) as err:
+        raise UserError(
+            "params.yaml",
+            "model.estimator",
+            f"cannot import {path!r} ({err})",
+            "use a full import path such as sklearn.ensemble.HistGradientBoostingClassifier",
+        ) from None
+    if not (isinstance(cls, type) and hasattr(cls, "fit") and hasattr(cls, "get_params")):
+        raise UserError("params.yaml", "model.estimator", f"{path!r} is not an estimator", "")
+    return cls
+
+
+def build_estimator(params: Params) -> Any:
+    from sklearn.base import is_classifier, is_regressor
+
+    cls = estimator_class(params.model.estimator)
+    allowed = sorted(cls().get_params(deep=False))
+    unknown = sorted(set(params.model.params) - set(allowed))
+    if unknown:
+        raise UserError(
+            "params.yaml",
+            f"model.params.{unknown[0]}",
+            f"{cls.__name__} has no hyperparameter(s) {unknown}",
+            f"allowed: {', '.join(allowed)}",
+        )
+    hyper = dict(params.model.params)
+    if "random_state" in allowed and "random_state" not in hyper:
+        hyper["random_state"] = params.seed
+    try:
+        estimator = cls(**hyper)
+    except (TypeError, ValueError) as err:
+        raise UserError("params.yaml", "model.params", str(err), "fix the hyperparameter") from None
+    wants = "classifier" if params.is_classification else "regressor"
+    fits = is_classifier(estimator) if params.is_classification else is_regressor(estimator)
+    if not fits:
+        raise UserError(
+            "params.yaml",
+            "model.estimator",
+            f"{params.model.estimator} is not a {wants}, but data.task is {params.data.task!r}",
+            f"choose a {wants} or change data.task",
+        )
+    return estimator
+
+
+def needs_scaling(params: Params) -> bool:
+    if params.model.scale_numeric != "auto":
+        return bool(params.model.scale_numeric)
+    return not _SCALE_FREE.search(params.model.estimator.rpartition(".")[2])
+
+
+def build_pipeline(params: Params, spec: FeatureSpec) -> Any:
+    """ColumnTransformer (impute, scale, one-hot) followed by the configured estimator."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy=params.model.numeric_impute))
+    ]
+    if needs_scaling(params):
+        numeric_steps.append(("scale", StandardScaler()))
+    transformers: list[tuple[str, Any, list[str]]] = []
+    if spec.numeric:
+        transformers.append(("numeric", Pipeline(numeric_steps), spec.numeric))
+    if spec.categorical:
+        categorical = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+                ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ]
+        )
+        transformers.append(("categorical", categorical, spec.categorical))
+    if not transformers:
+        raise UserError("params.yaml", "data.features", "no feature columns", "list some features")
+    preprocess = ColumnTransformer(transformers, sparse_threshold=0.0, verbose_feature_names_out=False)
+    return Pipeline([("preprocess", preprocess), ("estimator", build_estimator(params))])
+
+
+def _canonical_ids(schema: Any) -> dict[str, str]:
+    """Number every object id in order of first appearance, so ids no longer vary per run."""
+    mapping: dict[str, str] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "__id__" in node:
+                mapping.setdefault(str(node["__id__"]), str(len(mapping)))
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return mapping
+
+
+def _rewrite(node: Any, mapping: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "__id__":
+                out[key] = int(mapping[str(value)])
+            elif key == "file" and isinstance(value, str) and value.endswith(".npy"):
+                out[key] = f"{mapping.get(value[:-4], value[:-4])}.npy"
+            else:
+                out[key] = _rewrite(value, mapping)
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, mapping) for v in node]
+    return node
+
+
+def canonicalize(archive: bytes) -> bytes:
+    """Rewrite a skops archive with fixed timestamps, stable ids and sorted members."""
+    source = zipfile.ZipFile(io.BytesIO(archive))
+    schema = json.loads(source.read("schema.json"))
+    mapping = _canonical_ids(schema)
+    members = {"schema.json": json.dumps(_rewrite(schema, mapping)).encode("utf-8")}
+    for info in source.infolist():
+        if info.filename == "schema.json":
+            continue
+        stem = info.filename[:-4] if info.filename.endswith(".npy") else None
+        name = f"{mapping.get(stem, stem)}.npy" if stem is not None else info.filename
+        members[name] = source.read(info)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, members[name])
+    return out.getvalue()
+
+
+def save(model: Any, path: str | Path) -> None:
+    import skops.io as sio
+
+    write_bytes(path, canonicalize(sio.dumps(model)))
+
+
+def _is_trusted(type_name: str) -> bool:
+    return type_name.startswith(TRUSTED_MODULE_PREFIXES)
+
+
+def load(path: str | Path) -> Any:
+    """Load a model file, refusing any type outside scikit-learn, NumPy and SciPy."""
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(str(path), "(file)", "model file not found", "run `make repro` first")
+    data = path.read_bytes()
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as err:  # a corrupt archive raises zip, json or key errors
+        raise UserError(str(path), "(file)", f"not a valid skops model file ({err})",
+                        "restore it with `dvc checkout`") from None
+    refused = sorted(t for t in untrusted if not _is_trusted(t))
+    if refused:
+        raise UserError(
+            str(path),
+            "types",
+            f"model file contains untrusted type(s) {refused}; refusing to load it",
+            "the file may have been tampered with: restore it with `dvc checkout` or retrain",
+        )
+    try:
+        return sio.loads(data, trusted=list(untrusted))
+    except Exception as err:
+        raise UserError(str(path), "(file)", f"cannot load model ({err})",
+                        "restore it with `dvc checkout`") from None

@@ -1,0 +1,215 @@
+"""`params.yaml` -> typed, validated objects: the one loader every stage and command uses.
+
+Every mistake stops before any work starts, with a message that names `params.yaml`,
+the key and what is allowed. Unknown keys are errors (a typo must never be silently
+ignored), and close matches are suggested.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gitops_ml.config import PARAMS_FILE
+from gitops_ml.errors import UserError, UserErrors
+
+Task = Literal["binary", "multiclass", "regression"]
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+CLASSIFICATION_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "f1",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+)
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+
+
+class Section(BaseModel):
+    """Base for every section: unknown keys are errors, values are not coerced loosely."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class Features(Section):
+    numeric: list[str] = []
+    categorical: list[str] = []
+
+
+class CsvOptions(Section):
+    sep: str = ","
+    encoding: str = "utf-8"
+
+
+class DataParams(Section):
+    path: str
+    format: Literal["auto", "csv", "parquet"] = "auto"
+    target: str
+    task: Task
+    positive_class: str | int | bool | None = None
+    features: Features = Features()
+    drop: list[str] = []
+    csv: CsvOptions = CsvOptions()
+
+    @model_validator(mode="after")
+    def _check(self) -> DataParams:
+        if self.task != "binary" and self.positive_class is not None:
+            raise ValueError("positive_class applies only to task 'binary'; remove it")
+        overlap = set(self.features.numeric) & set(self.features.categorical)
+        if overlap:
+            raise ValueError(f"columns listed as both numeric and categorical: {sorted(overlap)}")
+        if self.target in self.features.numeric + self.features.categorical + self.drop:
+            raise ValueError(f"target {self.target!r} must not also be a feature or dropped")
+        return self
+
+    @property
+    def file_format(self) -> Literal["csv", "parquet"]:
+        if self.format != "auto":
+            return self.format
+        return "parquet" if Path(self.path).suffix.lower() in {".parquet", ".pq"} else "csv"
+
+
+class SplitParams(Section):
+    test_size: Fraction = 0.2
+    stratify: bool = True
+
+
+class ContractParams(Section):
+    """Data contract: the built-in rules, plus an optional schema file from `make infer-schema`."""
+
+    schema_file: str | None = None
+    min_rows: Annotated[int, Field(ge=2)] = 20
+    max_missing_fraction: UnitInterval = 0.5
+    max_infinite_fraction: UnitInterval = 0.0
+
+
+class ModelParams(Section):
+    estimator: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")]
+    params: dict[str, Any] = {}
+    scale_numeric: Literal["auto"] | bool = "auto"
+    numeric_impute: Literal["mean", "median", "most_frequent"] = "median"
+
+
+class EvaluateParams(Section):
+    primary_metric: str
+    latency_rows: Annotated[int, Field(gt=0)] = 1000
+
+
+class GateParams(Section):
+    """Quality gate shared by `make gate`, the report and `make register`."""
+
+    max_drop: NonNegative = 0.01
+    min_value: float | None = None
+    max_latency_growth: NonNegative | None = 0.5
+    max_size_growth: NonNegative | None = 0.5
+
+
+class DriftParams(Section):
+    psi_threshold: NonNegative = 0.2
+    ks_pvalue: UnitInterval = 0.01
+    chi2_pvalue: UnitInterval = 0.01
+    max_missing_rate_change: UnitInterval = 0.1
+    prediction_psi_threshold: NonNegative = 0.2
+    bins: Annotated[int, Field(ge=2, le=100)] = 10
+
+
+class Params(Section):
+    seed: Annotated[int, Field(ge=0)] = 42
+    data: DataParams
+    split: SplitParams = SplitParams()
+    contract: ContractParams = ContractParams()
+    model: ModelParams
+    evaluate: EvaluateParams
+    gate: GateParams = GateParams()
+    drift: DriftParams = DriftParams()
+    # Free-form sections other commands own (model tests, registry); validated there.
+    model_tests: dict[str, Any] = {}
+    registry: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _check_metric(self) -> Params:
+        allowed = metrics_for(self.data.task)
+        if self.evaluate.primary_metric not in allowed:
+            raise ValueError(
+                f"evaluate.primary_metric {self.evaluate.primary_metric!r} does not fit task "
+                f"{self.data.task!r}; allowed: {', '.join(allowed)}"
+            )
+        return self
+
+    @property
+    def is_classification(self) -> bool:
+        return self.data.task != "regression"
+
+
+def metrics_for(task: str) -> tuple[str, ...]:
+    return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Walk the model tree along `loc` to list the keys allowed where an unknown one was found."""
+    current: Any = model
+    for part in loc[:-1]:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def _to_user_errors(err: ValidationError, file: str) -> UserErrors | UserError:
+    problems: list[UserError] = []
+    for item in err.errors():
+        loc = tuple(item["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_keys(Params, loc)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                UserError(file, field, "unknown key", f"{hint}allowed keys: {', '.join(allowed)}")
+            )
+        elif item["type"] == "missing":
+            problems.append(UserError(file, field, "required key is missing", "add it"))
+        else:
+            msg = item["msg"].removeprefix("Value error, ")
+            got = item.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            problems.append(UserError(file, field, f"{msg}{shown}", "change the value"))
+    return problems[0] if len(problems) == 1 else UserErrors(problems)
+
+
+def parse(raw: Any, file: str = str(PARAMS_FILE)) -> Params:
+    if not isinstance(raw, dict):
+        raise UserError(file, "(top level)", "expected a mapping of sections", "see README.md")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise _to_user_errors(err, file) from None
+
+
+def read_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(str(path), "", "file not found", "run from the repository root") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown)"
+        problem = getattr(err, "problem", None) or str(err)
+        raise UserError(str(path), where, f"invalid YAML: {problem}", "fix the syntax") from None
+
+
+def load(path: str | Path = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml."""
+    return parse(read_yaml(path), str(path))

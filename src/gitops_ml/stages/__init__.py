@@ -1,0 +1,1 @@
+"""Pipeline stages: each module is one `dvc.yaml` stage with a thin `main()`."""

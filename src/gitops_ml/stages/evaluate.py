@@ -1,0 +1,77 @@
+"""evaluate: model + test split -> metrics and plots (DVCLive), per-row predictions, latency."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml import config, metrics, model, params, predict
+from gitops_ml.atomic import atomic_path, write_text
+from gitops_ml.data import FeatureSpec
+from gitops_ml.errors import exit_on_user_error
+
+
+def latency_ms(pipeline, frame: pd.DataFrame, rows: int, seed: int) -> float:  # type: ignore[no-untyped-def]
+    """Median wall time of predicting `rows` rows (sampled with replacement), in ms per 1,000 rows."""
+    batch = frame.sample(n=rows, replace=True, random_state=seed)
+    pipeline.predict(batch)  # warm-up
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        pipeline.predict(batch)
+        timings.append(time.perf_counter() - start)
+    return float(np.median(timings) * 1000.0 * 1000.0 / rows)
+
+
+def log_plots(live, scored: metrics.Scored, task: str, positive: object) -> None:  # type: ignore[no-untyped-def]
+    if task == "regression":
+        points = [
+            {"actual": float(a), "predicted": float(p)} for a, p in zip(scored.y_true, scored.y_pred)
+        ]
+        live.log_plot("predicted_vs_actual", points, x="actual", y="predicted", template="scatter")
+        return
+    live.log_sklearn_plot("confusion_matrix", scored.y_true.astype(str), scored.y_pred.astype(str))
+    if task == "binary" and scored.proba is not None:
+        is_positive = (scored.y_true == positive).astype(int)
+        positive_scores = scored.proba[:, scored.classes.index(positive)]
+        live.log_sklearn_plot("roc", is_positive, positive_scores, drop_intermediate=True)
+        live.log_sklearn_plot("precision_recall", is_positive, positive_scores, drop_intermediate=True)
+
+
+@exit_on_user_error
+def main() -> None:
+    from dvclive import Live
+
+    p = params.load()
+    spec = FeatureSpec.load()
+    test = pd.read_parquet(config.TEST_FILE)
+    pipeline = model.load(config.MODEL_FILE)
+    scored = predict.score(pipeline, test, spec)
+    positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
+    values = metrics.compute(scored, params.metrics_for(p.data.task), positive)
+    values["model_size_bytes"] = config.MODEL_FILE.stat().st_size
+
+    with atomic_path(config.PREDICTIONS_FILE) as tmp:
+        predict.to_frame(scored, test[config.ROW_ID]).to_parquet(tmp, index=False)
+    with Live(
+        dir=str(config.METRICS_DIR),
+        report=None,
+        save_dvc_exp=False,
+        dvcyaml=None,
+        resume=False,
+    ) as live:
+        for name, value in values.items():
+            live.log_metric(name, value, plot=False)
+        log_plots(live, scored, p.data.task, positive)
+    latency = latency_ms(pipeline, test[spec.columns], p.evaluate.latency_rows, p.seed)
+    runtime = {"latency_ms_per_1000_rows": latency}
+    write_text(config.RUNTIME_FILE, json.dumps(runtime, indent=2) + "\n")
+    primary = p.evaluate.primary_metric
+    print(f"evaluate: {primary}={values[primary]:.4f} on {len(test)} test rows")
+
+
+if __name__ == "__main__":
+    main()
