@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV      := .venv
-BIN       := $(CURDIR)/$(VENV)/bin
+BIN       := $(abspath $(VENV))/bin
 PY        := $(BIN)/python
 STAMP     := $(VENV)/.installed
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)

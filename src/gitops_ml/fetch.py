@@ -17,7 +17,11 @@ DATA_DVC = "data.dvc"
 
 
 def _data_in_sync(repo) -> bool:  # type: ignore[no-untyped-def]
-    return DATA_DIR.is_dir() and not repo.status(targets=[DATA_DVC])
+    """True when data/ hashes to what data.dvc records (whether or not it is cached yet)."""
+    if not DATA_DIR.is_dir():
+        return False
+    out = repo.stage.load_one(DATA_DVC).outs[0]
+    return not out.changed_checksum()
 
 
 def _remote_problem(repo) -> str | None:  # type: ignore[no-untyped-def]
@@ -57,7 +61,7 @@ def ensure_data(pull_outputs: bool = True) -> str:
             "run `dvc checkout data.dvc`, or `dvc add data` to record your new data",
         )
     written = sample_data.write()
-    if repo.status(targets=[DATA_DVC]):
+    if not _data_in_sync(repo):
         written.unlink()
         raise UserError(
             DATA_DVC,

@@ -107,7 +107,8 @@ class GateParams(Section):
     """Quality gate shared by `make gate`, the report and `make register`."""
 
     max_drop: NonNegative = 0.01
-    min_value: float | None = None
+    # Absolute bar for the primary metric: a floor when higher is better, a ceiling otherwise.
+    floor: float | None = None
     max_latency_growth: NonNegative | None = 0.5
     max_size_growth: NonNegative | None = 0.5
 

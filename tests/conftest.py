@@ -1,0 +1,159 @@
+"""Shared fixtures: real git repositories in temporary folders, real DVC, no mocks.
+
+`template` copies the committed template into a fresh git repository (one commit on
+`main`, the sample data written, a local DVC remote beside it). `trained` does the same
+from a copy that has already run the pipeline once per test session, so tests that
+need a trained model do not each pay for a full `dvc repro`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def tracked_files(root: Path = REPO_ROOT) -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout
+    return [p for p in out.split("\0") if p and (root / p).is_file()]
+
+
+def base_env(repo: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=str(repo / "src"),
+        DVC_NO_ANALYTICS="1",
+        ITERATIVE_DO_NOT_TRACK="1",
+        GTO_NO_ANALYTICS="1",
+        GIT_AUTHOR_NAME="Test Author",
+        GIT_AUTHOR_EMAIL="author@example.com",
+        GIT_COMMITTER_NAME="Test Author",
+        GIT_COMMITTER_EMAIL="author@example.com",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+@dataclass
+class Project:
+    """A real git + DVC repository in a temporary folder, and helpers to drive it."""
+
+    root: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600, **kw: Any) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            list(args), cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout, **kw
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
+        return proc
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("git", *args, check=check)
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(str(VENV_BIN / "dvc"), *args, check=check)
+
+    def python(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(sys.executable, *args, check=check)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`python -m gitops_ml ...` as the Makefile runs it."""
+        return self.python("-m", "gitops_ml", *args, check=check)
+
+    def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a Makefile target with this repository's venv (no re-install)."""
+        return self.run("make", "--no-print-directory", f"VENV={VENV_BIN.parent}", f"STAMP={VENV_BIN.parent}/.installed",
+                        *args, check=check)
+
+    def repro(self, *args: str) -> list[str]:
+        """Run `dvc repro` and return the names of the stages that actually ran."""
+        out = self.dvc("repro", *args).stdout
+        return re.findall(r"Running stage '([^']+)'", out)
+
+    def commit(self, message: str, *paths: str) -> str:
+        self.git("add", *(paths or ("-A",)))
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD").stdout.strip()
+
+    @property
+    def params_path(self) -> Path:
+        return self.root / "params.yaml"
+
+    def read_params(self) -> dict[str, Any]:
+        return yaml.safe_load(self.params_path.read_text())
+
+    def set_params(self, **updates: Any) -> None:
+        """Set dotted keys, e.g. set_params(**{"model.params.max_iter": 50})."""
+        params = self.read_params()
+        for dotted, value in updates.items():
+            node = params
+            *parents, last = dotted.split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[last] = value
+        self.params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def metrics(self) -> dict[str, Any]:
+        return json.loads((self.root / "metrics/metrics.json").read_text())
+
+    def file_bytes(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
+
+
+def _copy_template(dest: Path) -> Project:
+    dest.mkdir(parents=True)
+    for rel in tracked_files():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, target)
+    project = Project(dest, base_env(dest))
+    project.git("init", "-q", "-b", "main")
+    project.commit("template")
+    return project
+
+
+@pytest.fixture(scope="session")
+def _trained_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One template copy that has fetched its data and run the pipeline, per session."""
+    project = _copy_template(tmp_path_factory.mktemp("trained-source") / "repo")
+    project.cli("data")
+    project.dvc("repro")
+    project.commit("trained")
+    return project.root
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Project:
+    """A fresh copy of the template as a git repo with one commit: no data, nothing trained."""
+    return _copy_template(tmp_path / "repo")
+
+
+@pytest.fixture
+def trained(tmp_path: Path, _trained_source: Path) -> Iterator[Project]:
+    """A copy of the template with data, the DVC cache and a trained model, all committed."""
+    dest = tmp_path / "repo"
+    shutil.copytree(_trained_source, dest, symlinks=True)
+    yield Project(dest, base_env(dest))
