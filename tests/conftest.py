@@ -29,7 +29,10 @@ VENV_BIN = Path(sys.executable).parent
 def tracked_files(root: Path = REPO_ROOT) -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root, check=True, capture_output=True, text=True,
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return [p for p in out.split("\0") if p and (root / p).is_file()]
 
@@ -60,9 +63,17 @@ class Project:
     root: Path
     env: dict[str, str] = field(default_factory=dict)
 
-    def run(self, *args: str, check: bool = True, timeout: float = 600, **kw: Any) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 600, **kw: Any
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            list(args), cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout, **kw
+            list(args),
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kw,
         )
         if check and proc.returncode != 0:
             raise AssertionError(
@@ -85,8 +96,14 @@ class Project:
 
     def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a Makefile target with this repository's venv (no re-install)."""
-        return self.run("make", "--no-print-directory", f"VENV={VENV_BIN.parent}", f"STAMP={VENV_BIN.parent}/.installed",
-                        *args, check=check)
+        return self.run(
+            "make",
+            "--no-print-directory",
+            f"VENV={VENV_BIN.parent}",
+            f"STAMP={VENV_BIN.parent}/.installed",
+            *args,
+            check=check,
+        )
 
     def repro(self, *args: str) -> list[str]:
         """Run `dvc repro` and return the names of the stages that actually ran."""

@@ -13,23 +13,50 @@ from gitops_ml.errors import UserError
 # name: (module:function taking argv and returning an exit code, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("gitops_ml.check:main", "validate params.yaml (and the estimator) before any work"),
-    "data": ("gitops_ml.fetch:main", "make data/ match data.dvc: dvc pull, else the embedded sample"),
+    "data": (
+        "gitops_ml.fetch:main",
+        "make data/ match data.dvc: dvc pull, else the embedded sample",
+    ),
     "sample-data": ("gitops_ml.sample_cli:main", "write a bundled or synthetic dataset"),
     # pull-request report and quality gate
-    "report": ("gitops_ml.report.cli:report_main", "write report.md comparing the workspace with BASE"),
-    "gate": ("gitops_ml.report.cli:gate_main", "apply the quality gate against BASE; exit 1 on failure"),
+    "report": (
+        "gitops_ml.report.cli:report_main",
+        "write report.md comparing the workspace with BASE",
+    ),
+    "gate": (
+        "gitops_ml.report.cli:gate_main",
+        "apply the quality gate against BASE; exit 1 on failure",
+    ),
     # model registry (git tags through GTO)
-    "register": ("gitops_ml.registry.cli:register_main", "tag the next model version if it changed"),
+    "register": (
+        "gitops_ml.registry.cli:register_main",
+        "tag the next model version if it changed",
+    ),
     "promote": ("gitops_ml.registry.cli:promote_main", "assign a registered version to a stage"),
-    "which-model": ("gitops_ml.registry.cli:which_model_main", "which registered version a commit made"),
-    "model-card": ("gitops_ml.registry.cli:model_card_main", "write model_card.md for the current model"),
+    "which-model": (
+        "gitops_ml.registry.cli:which_model_main",
+        "which registered version a commit made",
+    ),
+    "model-card": (
+        "gitops_ml.registry.cli:model_card_main",
+        "write model_card.md for the current model",
+    ),
     # data and model trust
-    "infer-schema": ("gitops_ml.contract_cli:infer_main", "write a data contract from the current data"),
+    "infer-schema": (
+        "gitops_ml.contract_cli:infer_main",
+        "write a data contract from the current data",
+    ),
     "drift": ("gitops_ml.drift:main", "compare feature and prediction distributions"),
-    "test-model": ("gitops_ml.model_tests:main", "behavioural and quality tests of the trained model"),
+    "test-model": (
+        "gitops_ml.model_tests:main",
+        "behavioural and quality tests of the trained model",
+    ),
     "predict": ("gitops_ml.serve:main", "score a CSV/Parquet file with the trained model"),
     # CI glue
-    "ci-verify": ("gitops_ml.ci.verify:main", "CI: committed dvc.lock, clean workspace, outputs in remote"),
+    "ci-verify": (
+        "gitops_ml.ci.verify:main",
+        "CI: committed dvc.lock, clean workspace, outputs in remote",
+    ),
 }
 
 

@@ -85,7 +85,9 @@ def read_raw(params: Params) -> pd.DataFrame:
         try:
             frame = pd.read_parquet(path)
         except Exception as err:  # pyarrow raises several types for a corrupt file
-            raise UserError(str(path), "(file)", f"cannot read Parquet: {err}", "re-export it") from None
+            raise UserError(
+                str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
+            ) from None
         if frame.columns.duplicated().any():
             dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
             raise UserError(str(path), f"columns {dupes}", "duplicated column names", "rename them")
@@ -94,7 +96,9 @@ def read_raw(params: Params) -> pd.DataFrame:
     else:
         header = _check_header(path, dp.csv.sep, dp.csv.encoding)
         if len(header) == 1 and dp.target not in header:
-            seen = next((s for s in (";", "\t", "|", ",") if s in header[0] and s != dp.csv.sep), None)
+            seen = next(
+                (s for s in (";", "\t", "|", ",") if s in header[0] and s != dp.csv.sep), None
+            )
             hint = f"the file looks {seen!r}-separated: set data.csv.sep" if seen else "check it"
             raise UserError(
                 str(path),
@@ -158,7 +162,7 @@ def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFra
     test_mask = np.zeros(len(frame), dtype=bool)
     for stratum in np.unique(strata):
         rows = np.flatnonzero(strata == stratum)
-        n_test = int(round(len(rows) * params.split.test_size))
+        n_test = round(len(rows) * params.split.test_size)
         test_mask[rng.permutation(rows)[:n_test]] = True
     train, test = frame[~test_mask], frame[test_mask]
     if train.empty or test.empty:

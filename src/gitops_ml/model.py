@@ -108,7 +108,9 @@ def build_pipeline(params: Params, spec: FeatureSpec) -> Any:
         transformers.append(("categorical", categorical, spec.categorical))
     if not transformers:
         raise UserError("params.yaml", "data.features", "no feature columns", "list some features")
-    preprocess = ColumnTransformer(transformers, sparse_threshold=0.0, verbose_feature_names_out=False)
+    preprocess = ColumnTransformer(
+        transformers, sparse_threshold=0.0, verbose_feature_names_out=False
+    )
     return Pipeline([("preprocess", preprocess), ("estimator", build_estimator(params))])
 
 
@@ -189,8 +191,12 @@ def load(path: str | Path) -> Any:
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as err:  # a corrupt archive raises zip, json or key errors
-        raise UserError(str(path), "(file)", f"not a valid skops model file ({err})",
-                        "restore it with `dvc checkout`") from None
+        raise UserError(
+            str(path),
+            "(file)",
+            f"not a valid skops model file ({err})",
+            "restore it with `dvc checkout`",
+        ) from None
     refused = sorted(t for t in untrusted if not _is_trusted(t))
     if refused:
         raise UserError(
@@ -202,5 +208,6 @@ def load(path: str | Path) -> Any:
     try:
         return sio.loads(data, trusted=list(untrusted))
     except Exception as err:
-        raise UserError(str(path), "(file)", f"cannot load model ({err})",
-                        "restore it with `dvc checkout`") from None
+        raise UserError(
+            str(path), "(file)", f"cannot load model ({err})", "restore it with `dvc checkout`"
+        ) from None

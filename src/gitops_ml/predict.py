@@ -24,7 +24,9 @@ def score(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> Scored:
 
 def to_frame(scored: Scored, row_ids: pd.Series) -> pd.DataFrame:
     """Per-row predictions as written to the predictions file (row id, truth, prediction, probabilities)."""
-    out = pd.DataFrame({ROW_ID: row_ids.to_numpy(), "y_true": scored.y_true, "y_pred": scored.y_pred})
+    out = pd.DataFrame(
+        {ROW_ID: row_ids.to_numpy(), "y_true": scored.y_true, "y_pred": scored.y_pred}
+    )
     if scored.proba is not None:
         for i, cls in enumerate(scored.classes):
             out[f"{PROBA_PREFIX}{cls}"] = scored.proba[:, i]

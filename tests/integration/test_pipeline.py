@@ -30,7 +30,10 @@ def test_forced_repro_gives_identical_hashes_and_model_bytes(trained: Project) -
     before_model = hashlib.sha256(trained.file_bytes("artifacts/model/model.skops")).hexdigest()
     trained.repro("-f")
     assert trained.file_bytes("dvc.lock") == before_lock
-    assert hashlib.sha256(trained.file_bytes("artifacts/model/model.skops")).hexdigest() == before_model
+    assert (
+        hashlib.sha256(trained.file_bytes("artifacts/model/model.skops")).hexdigest()
+        == before_model
+    )
 
 
 def test_changing_a_hyperparameter_reruns_only_train_and_evaluate(trained: Project) -> None:

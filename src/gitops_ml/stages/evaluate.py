@@ -29,7 +29,8 @@ def latency_ms(pipeline, frame: pd.DataFrame, rows: int, seed: int) -> float:  #
 def log_plots(live, scored: metrics.Scored, task: str, positive: object) -> None:  # type: ignore[no-untyped-def]
     if task == "regression":
         points = [
-            {"actual": float(a), "predicted": float(p)} for a, p in zip(scored.y_true, scored.y_pred)
+            {"actual": float(a), "predicted": float(p)}
+            for a, p in zip(scored.y_true, scored.y_pred, strict=True)
         ]
         live.log_plot("predicted_vs_actual", points, x="actual", y="predicted", template="scatter")
         return
@@ -38,7 +39,9 @@ def log_plots(live, scored: metrics.Scored, task: str, positive: object) -> None
         is_positive = (scored.y_true == positive).astype(int)
         positive_scores = scored.proba[:, scored.classes.index(positive)]
         live.log_sklearn_plot("roc", is_positive, positive_scores, drop_intermediate=True)
-        live.log_sklearn_plot("precision_recall", is_positive, positive_scores, drop_intermediate=True)
+        live.log_sklearn_plot(
+            "precision_recall", is_positive, positive_scores, drop_intermediate=True
+        )
 
 
 @exit_on_user_error
