@@ -8,6 +8,7 @@ PY        := $(BIN)/python
 STAMP     := $(VENV)/.installed
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 BASE      ?=
+PYTHON    ?=  # interpreter for a new .venv; default: .python-version
 PYTEST_ARGS ?=
 
 # Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
@@ -29,7 +30,7 @@ $(UV):
 	python3 -m pip install --user --quiet uv
 
 $(STAMP): requirements.lock pyproject.toml | $(UV)
-	@test -x $(PY) || $(UV) venv --quiet $(VENV)
+	@test -x $(PY) || $(UV) venv --quiet $(if $(PYTHON),--python $(PYTHON)) $(VENV)
 	$(UV) pip sync --quiet --python $(PY) --compile-bytecode requirements.lock
 	$(UV) pip install --quiet --python $(PY) --compile-bytecode --no-deps -e .
 	@$(PY) -m compileall -q src >/dev/null
@@ -38,8 +39,8 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 setup: $(STAMP) ## create .venv exactly from requirements.lock (byte-compiled)
 
 lock: | $(UV) ## re-resolve requirements.lock after editing pyproject.toml dependencies
-	$(UV) pip compile pyproject.toml --universal --generate-hashes --extra dev --extra s3 \
-	  --no-header --no-annotate --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes \
+	  --extra dev --extra s3 --no-header --no-annotate --quiet -o requirements.lock
 
 check: setup ## validate params.yaml before any work starts
 	@$(PY) -m gitops_ml check
