@@ -8,7 +8,8 @@ PY        := $(BIN)/python
 STAMP     := $(VENV)/.installed
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 BASE      ?=
-PYTHON    ?=  # interpreter for a new .venv; default: .python-version
+# PYTHON: interpreter for a new .venv (default: .python-version)
+PYTHON    ?=
 PYTEST_ARGS ?=
 
 # Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
