@@ -6,13 +6,43 @@ import argparse
 from pathlib import Path
 
 from gitops_ml import sample_data
+from gitops_ml.errors import UserError
+
+MIN_ROWS = 50  # the default data contract's min_rows: fewer could never pass prepare
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="gitops_ml sample-data")
-    parser.add_argument("--dataset", choices=sorted(sample_data.DATASETS), default="breast_cancer")
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--dataset", choices=sorted(sample_data.DATASETS), default=None)
+    parser.add_argument(
+        "--rows", type=int, default=None, help="write a synthetic dataset of this many rows"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed of the synthetic dataset")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output path (.parquet or .csv for synthetic)"
+    )
     args = parser.parse_args(argv)
-    out = args.out or Path("data") / f"{args.dataset}.csv"
-    print(f"wrote {sample_data.write(args.dataset, out)}")
+    if args.rows is None:
+        dataset = args.dataset or "breast_cancer"
+        out = args.out or Path("data") / f"{dataset}.csv"
+        print(f"wrote {sample_data.write(dataset, out)}")
+        return 0
+    if args.dataset is not None:
+        raise UserError(
+            "command line", "--dataset", "cannot be combined with --rows", "drop one of the two"
+        )
+    if args.rows < MIN_ROWS:
+        raise UserError(
+            "command line", "--rows", f"{args.rows} rows is too few", f"use at least {MIN_ROWS}"
+        )
+    if args.seed < 0:
+        raise UserError("command line", "--seed", f"{args.seed} is negative", "use a seed >= 0")
+    if args.out is not None and args.out.suffix.lower() not in {".parquet", ".pq", ".csv"}:
+        raise UserError(
+            "command line", "--out", f"unknown file type {args.out.suffix!r}", "end it in .parquet"
+        )
+    from gitops_ml import synthetic
+
+    path = synthetic.write(args.rows, args.seed, args.out)
+    print(f"wrote {path} ({args.rows} rows, seed {args.seed})")
     return 0
