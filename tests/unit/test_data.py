@@ -1,0 +1,63 @@
+"""Feature inference and the seeded, stratified split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml import data, params
+from gitops_ml.config import ROW_ID
+
+
+def make_params(task: str = "binary", **split: object) -> params.Params:
+    metric = "rmse" if task == "regression" else "accuracy"
+    return params.parse(
+        {
+            "data": {"path": "x.csv", "target": "y", "task": task, "drop": ["id"]},
+            "split": {"test_size": 0.25, **split},
+            "model": {"estimator": "sklearn.dummy.DummyClassifier"},
+            "evaluate": {"primary_metric": metric},
+        }
+    )
+
+
+def frame(n: int = 400, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "a": rng.normal(size=n),
+            "flag": rng.random(n) > 0.5,
+            "city": rng.choice(["x", "y"], size=n),
+            "y": np.where(rng.random(n) < 0.2, "rare", "common"),
+        }
+    )
+
+
+def test_features_are_inferred_from_dtypes_without_target_or_dropped_columns() -> None:
+    spec = data.resolve_features(frame(), make_params())
+    assert spec.numeric == ["a"]
+    assert spec.categorical == ["flag", "city"]
+    assert spec.target == "y"
+
+
+def test_split_is_identical_for_the_same_seed_and_disjoint() -> None:
+    p = make_params()
+    train1, test1 = data.split(frame(), p)
+    train2, test2 = data.split(frame(), p)
+    pd.testing.assert_frame_equal(test1, test2)
+    assert set(train1[ROW_ID]).isdisjoint(test1[ROW_ID])
+    assert len(train1) + len(test1) == 400
+
+
+def test_split_keeps_class_proportions() -> None:
+    source = frame()
+    _, test = data.split(source, make_params())
+    expected = (source["y"] == "rare").mean()
+    assert abs((test["y"] == "rare").mean() - expected) < 0.02
+
+
+def test_regression_split_spans_the_target_range() -> None:
+    source = frame().assign(y=np.arange(400, dtype=float))
+    _, test = data.split(source, make_params("regression"))
+    assert test["y"].min() < 40 and test["y"].max() > 360

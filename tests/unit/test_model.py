@@ -1,0 +1,130 @@
+"""Model building for each task, safe loading, and byte-identical model files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gitops_ml import model, params
+from gitops_ml.data import FeatureSpec
+from gitops_ml.errors import UserError
+
+ESTIMATORS = {
+    "binary": "sklearn.linear_model.LogisticRegression",
+    "multiclass": "sklearn.ensemble.HistGradientBoostingClassifier",
+    "regression": "sklearn.ensemble.RandomForestRegressor",
+}
+
+
+def make_params(task: str, estimator: str | None = None, **hyper: object) -> params.Params:
+    metric = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}[task]
+    return params.parse(
+        {
+            "data": {"path": "data/x.csv", "target": "y", "task": task},
+            "model": {"estimator": estimator or ESTIMATORS[task], "params": hyper},
+            "evaluate": {"primary_metric": metric},
+        }
+    )
+
+
+def mixed_frame(task: str, n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.1, np.nan, x),
+            "z": rng.normal(size=n),
+            "colour": rng.choice(["red", "green", None], size=n),
+        }
+    )
+    if task == "regression":
+        frame["y"] = 3 * x + rng.normal(scale=0.1, size=n)
+    elif task == "binary":
+        frame["y"] = np.where(x > 0, "yes", "no")
+    else:
+        frame["y"] = np.select([x < -0.5, x > 0.5], ["low", "high"], "mid")
+    return frame
+
+
+SPEC = FeatureSpec(numeric=["x", "z"], categorical=["colour"], target="y")
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_pipeline_fits_numeric_and_categorical_columns_with_missing_values(task: str) -> None:
+    frame = mixed_frame(task)
+    pipeline = model.build_pipeline(make_params(task), SPEC).fit(frame[SPEC.columns], frame["y"])
+    predictions = pipeline.predict(frame[SPEC.columns])
+    assert len(predictions) == len(frame)
+    if task != "regression":
+        assert set(predictions) <= set(frame["y"])
+        assert hasattr(pipeline, "predict_proba")
+
+
+def test_scaling_is_added_for_linear_models_and_skipped_for_trees() -> None:
+    linear = model.build_pipeline(make_params("binary"), SPEC)
+    trees = model.build_pipeline(
+        make_params("binary", "sklearn.ensemble.RandomForestClassifier"), SPEC
+    )
+    numeric_steps = lambda p: dict(p.named_steps["preprocess"].transformers[0][1].steps)  # noqa: E731
+    assert "scale" in numeric_steps(linear)
+    assert "scale" not in numeric_steps(trees)
+
+
+def test_seed_is_passed_to_estimators_that_take_random_state() -> None:
+    p = make_params("regression")
+    assert model.build_estimator(p).random_state == p.seed
+
+
+def test_unknown_hyperparameter_names_the_key_and_lists_allowed_ones() -> None:
+    with pytest.raises(UserError) as err:
+        model.build_estimator(make_params("regression", n_estimator=10))
+    assert err.value.field == "model.params.n_estimator"
+    assert "n_estimators" in err.value.fix
+
+
+def test_regressor_for_a_classification_task_is_refused() -> None:
+    with pytest.raises(UserError, match="not a classifier"):
+        model.build_estimator(make_params("binary", "sklearn.linear_model.Ridge"))
+
+
+def test_estimator_that_cannot_be_imported_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="cannot import") as err:
+        model.build_estimator(make_params("binary", "sklearn.linear_model.NoSuchModel"))
+    assert err.value.field == "model.estimator"
+
+
+def _fit_and_save(tmp_path: Path, name: str) -> Path:
+    frame = mixed_frame("multiclass")
+    pipeline = model.build_pipeline(make_params("multiclass"), SPEC)
+    pipeline.fit(frame[SPEC.columns], frame["y"])
+    model.save(pipeline, tmp_path / name)
+    return tmp_path / name
+
+
+def test_saving_the_same_model_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    first = _fit_and_save(tmp_path, "a.skops").read_bytes()
+    second = _fit_and_save(tmp_path, "b.skops").read_bytes()
+    assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
+    assert model.canonicalize(first) == first  # canonical form is a fixed point
+
+
+def test_loaded_model_predicts_exactly_like_the_saved_one(tmp_path: Path) -> None:
+    frame = mixed_frame("binary")
+    pipeline = model.build_pipeline(make_params("binary"), SPEC).fit(frame[SPEC.columns], frame["y"])
+    model.save(pipeline, tmp_path / "m.skops")
+    loaded = model.load(tmp_path / "m.skops")
+    np.testing.assert_array_equal(
+        loaded.predict_proba(frame[SPEC.columns]), pipeline.predict_proba(frame[SPEC.columns])
+    )
+
+
+def test_missing_or_corrupt_model_file_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not found"):
+        model.load(tmp_path / "absent.skops")
+    (tmp_path / "junk.skops").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="not a valid skops model file"):
+        model.load(tmp_path / "junk.skops")
