@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.ci.verify:main",
         "CI: committed dvc.lock, clean workspace, outputs in remote",
     ),
+    "ci-comment-body": (
+        "gitops_ml.ci.comment:body_main",
+        "CI: report, checks and gate verdict -> report/comment.md",
+    ),
+    "ci-comment": ("gitops_ml.ci.post:main", "CI: post or update the PR's one report comment"),
 }
 
 

@@ -1,0 +1,5 @@
+"""CI glue: the checks and files the pull-request workflows need, callable from `make`.
+
+Everything here runs the same on a laptop as in GitHub Actions, so the workflows stay thin
+and the rehearsal test can drive them without GitHub.
+"""
