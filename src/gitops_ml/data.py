@@ -41,7 +41,7 @@ class FeatureSpec:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def _check_header(path: Path, sep: str, encoding: str) -> list[str]:
+def check_header(path: Path, sep: str, encoding: str) -> list[str]:
     """Read the header row ourselves: pandas silently renames duplicated columns."""
     try:
         with path.open(encoding=encoding, newline="") as handle:
@@ -94,7 +94,7 @@ def read_raw(params: Params) -> pd.DataFrame:
         if frame.empty:
             raise UserError(str(path), "(rows)", "file has no rows", "add data rows")
     else:
-        header = _check_header(path, dp.csv.sep, dp.csv.encoding)
+        header = check_header(path, dp.csv.sep, dp.csv.encoding)
         if len(header) == 1 and dp.target not in header:
             seen = next(
                 (s for s in (";", "\t", "|", ",") if s in header[0] and s != dp.csv.sep), None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -21,6 +21,7 @@ Task = Literal["binary", "multiclass", "regression"]
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+M = TypeVar("M", bound=BaseModel)
 
 CLASSIFICATION_METRICS = (
     "accuracy",
@@ -122,6 +123,35 @@ class DriftParams(Section):
     bins: Annotated[int, Field(ge=2, le=100)] = 10
 
 
+class Invariance(Section):
+    """A perturbation the user declares irrelevant: predictions must not change under it."""
+
+    column: str
+    # Gaussian noise added to the column, as a fraction of its standard deviation.
+    noise: Annotated[float, Field(gt=0.0)] = 0.01
+    max_changed_fraction: UnitInterval = 0.0  # share of predicted labels/values allowed to move
+
+
+class Directional(Section):
+    """A declared expectation: raising `column` moves the positive-class score (or the value) this way."""
+
+    column: str
+    direction: Literal["increase", "decrease"]
+    shift: Annotated[float, Field(gt=0.0)] = 1.0  # added to the column, in units of its std
+    max_violations: UnitInterval = 0.0  # share of rows allowed to move the other way
+
+
+class ModelTestsParams(Section):
+    """`make test-model`: behavioural checks and limits beyond the quality gate."""
+
+    max_latency_ms_per_1000_rows: Annotated[float, Field(gt=0.0)] | None = None
+    max_model_bytes: Annotated[int, Field(gt=0)] | None = None
+    invariance: list[Invariance] = []
+    directional: list[Directional] = []
+    required_features: list[str] = []
+    skew_tolerance: NonNegative = 1e-9  # largest allowed probability difference raw vs prepared
+
+
 class Params(Section):
     seed: Annotated[int, Field(ge=0)] = 42
     data: DataParams
@@ -131,8 +161,8 @@ class Params(Section):
     evaluate: EvaluateParams
     gate: GateParams = GateParams()
     drift: DriftParams = DriftParams()
-    # Free-form sections other commands own (model tests, registry); validated there.
-    model_tests: dict[str, Any] = {}
+    model_tests: ModelTestsParams = ModelTestsParams()
+    # Free-form sections other commands own (registry); validated there.
     registry: dict[str, Any] = {}
 
     @model_validator(mode="after")
@@ -157,21 +187,39 @@ def metrics_for(task: str) -> tuple[str, ...]:
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Walk the model tree along `loc` to list the keys allowed where an unknown one was found."""
     current: Any = model
+    in_container = False
     for part in loc[:-1]:
+        if in_container:  # a list index or dict key: the item type is already `current`
+            in_container = False
+            continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
             return []
-        current = field.annotation
+        in_container = get_origin(field.annotation) in (list, dict)
+        current = _section_in(field.annotation)
     return sorted(getattr(current, "model_fields", {}))
 
 
-def _to_user_errors(err: ValidationError, file: str) -> UserErrors | UserError:
+def _section_in(annotation: Any) -> Any:
+    """The model inside an annotation such as `X`, `X | None`, `list[X]` or `dict[str, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in reversed(get_args(annotation)):
+        found = _section_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _to_user_errors(
+    err: ValidationError, file: str, root: type[BaseModel] | None = None
+) -> UserErrors | UserError:
     problems: list[UserError] = []
     for item in err.errors():
         loc = tuple(item["loc"])
         field = ".".join(str(p) for p in loc) or "(top level)"
         if item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(Params, loc)
+            allowed = _allowed_keys(root or Params, loc)
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
@@ -194,6 +242,16 @@ def parse(raw: Any, file: str = str(PARAMS_FILE)) -> Params:
         return Params.model_validate(raw)
     except ValidationError as err:
         raise _to_user_errors(err, file) from None
+
+
+def validate(model: type[M], raw: Any, file: str) -> M:
+    """Validate `raw` against any section model, with the same messages as params.yaml."""
+    if not isinstance(raw, dict):
+        raise UserError(file, "(top level)", "expected a mapping", "see the docs for the layout")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise _to_user_errors(err, file, model) from None
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -1,0 +1,126 @@
+"""`make predict`: score new data (raw schema, CSV or Parquet) with the trained model.
+
+The input goes through the same reader checks as training data and the same scoring
+code as evaluate (`predict.score`), so what is served is what was tested. A categorical
+value the model never saw in training is an error that names the column and the value:
+the one-hot encoder would silently ignore it and the prediction would be a guess.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml import config, data, params
+from gitops_ml.data import FeatureSpec
+from gitops_ml.errors import UserError, raise_all
+
+
+def read_input(path: Path, p: params.Params) -> pd.DataFrame:
+    """Read a file with the raw data's layout; the target column is optional here."""
+    if not path.is_file():
+        raise UserError(str(path), "(file)", "does not exist", "pass an existing CSV or Parquet")
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        try:
+            return pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several types for a corrupt file
+            raise UserError(
+                str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
+            ) from None
+    csv = p.data.csv
+    data.check_header(path, csv.sep, csv.encoding)  # empty, duplicated columns, encoding
+    return pd.read_csv(path, sep=csv.sep, encoding=csv.encoding)
+
+
+def _categories(pipeline: Any, spec: FeatureSpec) -> dict[str, set[str]]:
+    """The categories the one-hot encoder learned, per column, as text."""
+    if not spec.categorical:
+        return {}
+    preprocess = pipeline.named_steps["preprocess"]
+    encoder = preprocess.named_transformers_["categorical"].named_steps["onehot"]
+    return {
+        column: {str(v) for v in values}
+        for column, values in zip(spec.categorical, encoder.categories_, strict=True)
+    }
+
+
+def check_input(frame: pd.DataFrame, pipeline: Any, spec: FeatureSpec, file: str) -> None:
+    """Every problem with the input at once: missing or non-numeric columns, unseen categories."""
+    problems: list[UserError] = []
+    missing = [c for c in spec.columns if c not in frame.columns]
+    for column in missing:
+        problems.append(
+            UserError(file, column, "column is missing", "the model needs every feature column")
+        )
+    for column in spec.numeric:
+        if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
+            bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
+            rows = list(np.flatnonzero(bad.to_numpy())[:5])
+            problems.append(
+                UserError(
+                    file,
+                    column,
+                    f"expected numbers; offending rows (0-based): {rows}",
+                    "clean the column",
+                )
+            )
+    for column, known in _categories(pipeline, spec).items():
+        if column not in frame.columns:
+            continue
+        values = frame[column].dropna().astype(str)
+        unseen = values[~values.isin(known)]
+        if len(unseen):
+            shown = sorted(unseen.unique())[:5]
+            rows = [int(i) for i in unseen.index[:5]]
+            problems.append(
+                UserError(
+                    file,
+                    column,
+                    f"categories never seen in training: {shown}; rows (0-based): {rows}",
+                    f"use one of {sorted(known)[:10]}, or retrain with data that has them",
+                )
+            )
+    raise_all(problems)
+
+
+def predict_frame(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Predictions for a raw frame: row id, (y_true when present), y_pred, class probabilities."""
+    from gitops_ml import predict
+
+    has_target = spec.target in frame.columns
+    scoring = frame if has_target else frame.assign(**{spec.target: np.nan})
+    scored = predict.score(pipeline, scoring, spec)
+    out = predict.to_frame(scored, pd.Series(np.arange(len(frame), dtype=np.int64)))
+    return out if has_target else out.drop(columns=["y_true"])
+
+
+def write_output(frame: pd.DataFrame, path: Path) -> None:
+    from gitops_ml.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def main(argv: list[str]) -> int:
+    from gitops_ml import model
+
+    parser = argparse.ArgumentParser(prog="gitops_ml predict")
+    parser.add_argument("--input", required=True, type=Path, help="CSV or Parquet, raw layout")
+    parser.add_argument("--output", required=True, type=Path, help="CSV or Parquet to write")
+    parser.add_argument("--model", type=Path, default=config.MODEL_FILE)
+    args = parser.parse_args(argv)
+    p = params.load()
+    spec = FeatureSpec.load()
+    frame = read_input(args.input, p)
+    pipeline = model.load(args.model)
+    check_input(frame, pipeline, spec, str(args.input))
+    write_output(predict_frame(pipeline, frame, spec), args.output)
+    print(f"predict: {len(frame)} rows -> {args.output}")
+    return 0
