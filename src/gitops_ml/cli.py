@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.registry.cli:model_card_main",
         "write model_card.md for the current model",
     ),
+    "release": (
+        "gitops_ml.registry.cli:release_main",
+        "publish a GitHub Release for the version HEAD registered",
+    ),
     # data and model trust
     "infer-schema": (
         "gitops_ml.contract_cli:infer_main",

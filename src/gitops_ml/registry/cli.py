@@ -1,0 +1,99 @@
+"""Entry points of the registry commands (see the COMMANDS table in gitops_ml.cli)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from gitops_ml.errors import UserError
+
+
+@contextmanager
+def _gto_errors() -> Iterator[None]:
+    """GTO's refusals are user-facing: show its message, not a traceback."""
+    from gto.exceptions import GTOException
+
+    try:
+        yield
+    except GTOException as err:
+        raise UserError("gto", "", str(err), "see `gto show` and docs/releases.md") from None
+
+
+def _parser(
+    prog: str, doc: str, build: Callable[[argparse.ArgumentParser], None]
+) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m gitops_ml {prog}", description=doc)
+    build(parser)
+    return parser
+
+
+def register_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rev", default="HEAD", help="commit to register (default HEAD)")
+        p.add_argument("--bump", default="", help="major|minor|patch; default: the bump rule")
+        p.add_argument("--no-push", action="store_true", help="create the tag locally only")
+
+    args = _parser(
+        "register", "Tag the next model version if the model changed.", build
+    ).parse_args(argv)
+    from gitops_ml.registry.register import register
+
+    with _gto_errors():
+        outcome = register(args.rev, args.bump or None, push=not args.no_push)
+    print(outcome.summary)
+    return outcome.exit_code
+
+
+def promote_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stage", required=True)
+        p.add_argument("--version", required=True, help="vX.Y.Z")
+        p.add_argument("--no-push", action="store_true", help="create the tag locally only")
+
+    args = _parser("promote", "Assign a registered version to a stage.", build).parse_args(argv)
+    from gitops_ml.registry.promote import promote
+
+    with _gto_errors():
+        print(promote(args.stage, args.version, push=not args.no_push).summary)
+    return 0
+
+
+def which_model_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rev", default="HEAD")
+        p.add_argument(
+            "--tag", action="store_true", help="print only the tag the commit registered"
+        )
+
+    args = _parser("which-model", "Which registered version a commit produced.", build).parse_args(
+        argv
+    )
+    from gitops_ml.registry.which import which
+
+    with _gto_errors():
+        own, answer = which(args.rev)
+    print((own.tag if own else "") if args.tag else answer)
+    return 0
+
+
+def model_card_main(argv: list[str]) -> int:
+    _parser("model-card", "Write model_card.md for the current model.", lambda p: None).parse_args(
+        argv
+    )
+    from gitops_ml.registry.model_card import write
+
+    with _gto_errors():
+        print(f"model card: wrote {write()}")
+    return 0
+
+
+def release_main(argv: list[str]) -> int:
+    _parser(
+        "release", "Publish a GitHub Release for the version HEAD registered.", lambda p: None
+    ).parse_args(argv)
+    from gitops_ml.registry.release import release
+
+    with _gto_errors():
+        print(release())
+    return 0

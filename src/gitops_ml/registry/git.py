@@ -1,0 +1,50 @@
+"""The few git calls the registry needs, with git's own message turned into a UserError."""
+
+from __future__ import annotations
+
+import subprocess
+
+from gitops_ml.errors import UserError
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git in the current directory (the repository root, as every command assumes)."""
+    try:
+        proc = subprocess.run(["git", *args], capture_output=True, text=True)
+    except FileNotFoundError:
+        raise UserError("git", "", "git is not installed", "install git") from None
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise UserError(
+            "git",
+            " ".join(args[:2]),
+            detail[-1] if detail else f"exited {proc.returncode}",
+            "run from the repository root of a git clone with the history and tags fetched",
+        )
+    return proc
+
+
+def out(*args: str) -> str:
+    return run(*args).stdout.strip()
+
+
+def resolve(rev: str) -> str:
+    """Full commit hash of `rev`; a UserError naming the revision when git does not know it."""
+    proc = run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    if proc.returncode != 0:
+        raise UserError("git", rev, "no such commit", "pass a commit, branch or tag that exists")
+    return proc.stdout.strip()
+
+
+def show(rev: str, path: str) -> str | None:
+    """A file's text at a commit, or None when the file is not there."""
+    proc = run("show", f"{rev}:{path}", check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def is_ancestor(older: str, newer: str) -> bool:
+    return run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+
+def has_remote(name: str) -> bool:
+    return name in out("remote").split()

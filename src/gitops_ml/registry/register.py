@@ -1,0 +1,147 @@
+"""`make register`: tag the next model version when, and only when, the model changed.
+
+Run by the release workflow on every push to main, so it must be idempotent (an unchanged
+model tags nothing), gated (a worse model tags nothing and says why) and race-safe (two
+runs never push the same version: the remote's tag refs decide, the loser starts over).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from gitops_ml import gate, params
+from gitops_ml.errors import UserError
+from gitops_ml.registry import git, lineage, settings, tags, versions
+from gitops_ml.registry.lineage import Snapshot
+
+
+@dataclass(frozen=True)
+class Outcome:
+    summary: str
+    tag: str | None = None
+    exit_code: int = 0
+
+
+def pr_labels(commit: str) -> list[str]:
+    """Labels of the pull request that merged `commit`, when running in GitHub Actions."""
+    repo, token = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GH_TOKEN")
+    if not (repo and token and shutil.which("gh")):
+        return []
+    proc = subprocess.run(
+        ["gh", "api", f"repos/{repo}/commits/{commit}/pulls", "--jq", "[.[].labels[].name]"],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        print(f"register: could not read PR labels ({proc.stderr.strip()}); ignoring them")
+        return []
+    return [str(label) for label in json.loads(proc.stdout or "[]")]
+
+
+def requested_level(bump: str | None, since: str | None, commit: str) -> tuple[str | None, str]:
+    """The highest bump asked for, and where it came from."""
+    if bump:
+        if bump not in versions.LEVELS:
+            raise UserError(
+                "make register", "BUMP", f"unknown level {bump!r}", "use major, minor or patch"
+            )
+        return bump, f"BUMP={bump}"
+    found: list[tuple[str, str]] = []
+    found += [
+        (lvl, f"PR label release:{lvl}") for lvl in versions.levels_from_labels(pr_labels(commit))
+    ]
+    span = f"{since}..{commit}" if since else commit
+    messages = git.out("log", "--format=%B%x00", span).split("\0")
+    found += [
+        (lvl, f"commit trailer 'Release: {lvl}'") for lvl in versions.levels_from_messages(messages)
+    ]
+    level = versions.highest(lvl for lvl, _ in found)
+    source = next((src for lvl, src in found if lvl == level), "")
+    return level, source
+
+
+def _facts(
+    snap: Snapshot, version: str, bump: versions.Bump, previous: str | None, verdict: str
+) -> dict:
+    return {
+        "model": snap.artifact.name,
+        "version": version,
+        "commit": snap.commit,
+        "model_path": snap.artifact.path,
+        "model_md5": snap.model_md5,
+        "model_size": snap.model_size,
+        "data_md5": snap.data_md5,
+        "features_md5": snap.features_md5,
+        "bump": bump.level,
+        "reason": bump.reason,
+        "previous": previous,
+        "gate": verdict,
+        "metrics": snap.metrics,
+    }
+
+
+def _attempt(
+    snap: Snapshot, conf: settings.RegistrySettings, bump: str | None
+) -> tuple[Outcome, str | None]:
+    """One pass against the tags as fetched: decide, and create the tag locally if due."""
+    import gto.api
+
+    name = snap.artifact.name
+    latest = tags.latest(name)
+    base = lineage.snapshot(latest.commit, conf) if latest else None
+    if latest and base and base.model_md5 == snap.model_md5:
+        return Outcome(
+            f"{name}: model unchanged since {latest.tag} (md5 {snap.model_md5}); nothing to register"
+        ), None
+    own = tags.at_commit(name, snap.commit)
+    if own:
+        return Outcome(
+            f"{name}: commit {snap.commit[:12]} is already registered as {own.tag}"
+        ), None
+    if latest and git.is_ancestor(snap.commit, latest.commit):
+        return Outcome(
+            f"{name}: {latest.tag} already registers a newer commit; nothing to register"
+        ), None
+
+    p = params.parse(snap.params, f"params.yaml at {snap.commit[:12]}")
+    result = gate.check(
+        p.evaluate.primary_metric, snap.metrics, base.metrics if base else None, p.gate
+    )
+    against = f" against {latest.tag}" if latest else ""
+    if not result.passed:
+        return Outcome(f"{name}: not registered: gate {result.verdict}{against}", exit_code=1), None
+
+    level, source = requested_level(bump, latest.commit if latest else None, snap.commit)
+    decision = versions.decide(
+        first=latest is None,
+        features_changed=bool(base and base.features_md5 != snap.features_md5),
+        contract_changed=bool(base and base.contract != snap.contract),
+        requested=level,
+        requested_from=source,
+    )
+    version = str(
+        versions.next_version(
+            latest.version if latest else None, versions.SemVer.parse(conf.first_version), decision
+        )
+    )
+    title = f"Register {name} {version} ({decision.reason if decision.level == 'first' else decision.level + ': ' + decision.reason})"
+    facts = _facts(snap, version, decision, latest.tag if latest else None, result.verdict)
+    event = gto.api.register(
+        ".", name, snap.commit, version=version, message=tags.format_message(title, facts)
+    )
+    summary = f"{name}: registered {event.tag} at {snap.commit[:12]} ({decision.level}: {decision.reason}); gate {result.verdict}{against}"
+    return Outcome(summary, event.tag), event.tag
+
+
+def register(rev: str = "HEAD", bump: str | None = None, push: bool = True) -> Outcome:
+    conf = settings.load()
+    snap = lineage.snapshot(rev, conf)
+    lineage.require_model(snap)
+    remote = conf.remote if push and git.has_remote(conf.remote) else None
+    if push and not remote:
+        print(f"register: no git remote {conf.remote!r}; the tag stays local (push it yourself)")
+    return tags.with_retries(remote, lambda: _attempt(snap, conf, bump))
