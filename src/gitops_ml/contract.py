@@ -104,12 +104,16 @@ def _fraction_check(name: str, limit: float, predicate) -> pa.Check:  # type: ig
         lambda s: float(predicate(s).mean()) <= limit if len(s) else True,
         name=name,
         error=f"{name} {limit}",
+        ignore_na=False,  # pandera drops missing values before checks unless told not to
     )
 
 
 def _is_inf(series: pd.Series) -> pd.Series:
     values = pd.to_numeric(series, errors="coerce")
     return pd.Series(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=series.index)
+
+
+_ROW_FINDERS = {"max_missing_fraction": pd.Series.isna, "max_infinite_fraction": _is_inf}
 
 
 def _dtype_check(dtype: str) -> pa.Check:
@@ -237,7 +241,9 @@ def _fix(rule: str, schema_file: str | None) -> str:
     return fix.replace("the schema file", schema_file) if schema_file else fix
 
 
-def _describe(file: str, errors: SchemaErrors, schema_file: str | None) -> list[UserError]:
+def _describe(
+    frame: pd.DataFrame, file: str, errors: SchemaErrors, schema_file: str | None
+) -> list[UserError]:
     """One UserError per (column, rule): the rule, up to five offending rows and values, the fix."""
     problems: list[UserError] = []
     cases = errors.failure_cases
@@ -254,9 +260,14 @@ def _describe(file: str, errors: SchemaErrors, schema_file: str | None) -> list[
             continue
         column = "(table)" if pd.isna(column) else str(column)
         rows = [int(i) for i in group["index"].dropna().unique()[:5]]
+        finder = _ROW_FINDERS.get(rule)
+        if finder is not None and column in frame.columns:  # a whole-column rule: show its rows
+            hits = finder(frame[column])
+            rows = [int(i) for i in frame.index[hits.to_numpy()][:5]]
+            check = f"{check} (found {float(hits.mean()):.3g})"
         shown = f"; offending rows (0-based): {rows}" if rows else ""
         values = group["failure_case"].dropna().astype(str).unique()[:5]
-        value_text = f"; values: {list(values)}" if len(values) and rows else ""
+        value_text = f"; values: {list(values)}" if len(values) and finder is None else ""
         problem = f"violates {check}{shown}{value_text}"
         problems.append(UserError(file, column, problem, _fix(rule, schema_file)))
     return problems
@@ -284,5 +295,5 @@ def enforce(frame: pd.DataFrame, params: Params, spec: FeatureSpec) -> None:
     try:
         build_schema(params, spec, rules).validate(frame, lazy=True)
     except SchemaErrors as errors:
-        problems += _describe(file, errors, schema_file)
+        problems += _describe(frame, file, errors, schema_file)
     raise_all(problems)

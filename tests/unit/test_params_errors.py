@@ -1,0 +1,117 @@
+"""Every params.yaml mistake is a UserError naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gitops_ml import params
+from gitops_ml.errors import UserError, UserErrors
+
+REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
+
+
+def committed() -> dict[str, Any]:
+    return yaml.safe_load(REPO_PARAMS.read_text())
+
+
+def load_raw(tmp_path: Path, raw: dict[str, Any] | str) -> params.Params:
+    path = tmp_path / "params.yaml"
+    path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
+    return params.load(path)
+
+
+def errors_of(raised: pytest.ExceptionInfo[UserError]) -> list[UserError]:
+    err = raised.value
+    return err.errors if isinstance(err, UserErrors) else [err]
+
+
+def test_committed_params_are_valid() -> None:
+    p = params.load(REPO_PARAMS)
+    assert p.model_tests.directional[0].column == "worst_area"
+
+
+def test_unknown_key_suggests_the_close_match(tmp_path: Path) -> None:
+    raw = committed()
+    raw["split"]["test_szie"] = 0.3
+    with pytest.raises(UserError) as raised:
+        load_raw(tmp_path, raw)
+    (error,) = errors_of(raised)
+    assert error.file.endswith("params.yaml")
+    assert error.field == "split.test_szie"
+    assert "did you mean 'test_size'?" in error.fix
+
+
+def test_unknown_key_inside_a_list_item_lists_that_items_keys(tmp_path: Path) -> None:
+    raw = committed()
+    raw["model_tests"]["invariance"][0]["nosie"] = 0.1
+    with pytest.raises(UserError) as raised:
+        load_raw(tmp_path, raw)
+    (error,) = errors_of(raised)
+    assert error.field == "model_tests.invariance.0.nosie"
+    assert "did you mean 'noise'?" in error.fix
+
+
+def test_wrong_type_names_the_key_and_the_value(tmp_path: Path) -> None:
+    raw = committed()
+    raw["split"]["stratify"] = "sometimes"
+    with pytest.raises(UserError) as raised:
+        load_raw(tmp_path, raw)
+    (error,) = errors_of(raised)
+    assert error.field == "split.stratify"
+    assert "'sometimes'" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("split", "test_size", 1.5),
+        ("drift", "bins", 1),
+        ("contract", "max_missing_fraction", 2),
+        ("model_tests", "max_model_bytes", 0),
+    ],
+)
+def test_value_out_of_range_names_the_key(
+    tmp_path: Path, section: str, key: str, value: object
+) -> None:
+    raw = committed()
+    raw[section][key] = value
+    with pytest.raises(UserError) as raised:
+        load_raw(tmp_path, raw)
+    (error,) = errors_of(raised)
+    assert error.field == f"{section}.{key}"
+    assert repr(value) in error.problem
+
+
+def test_missing_section_is_named(tmp_path: Path) -> None:
+    raw = committed()
+    del raw["model"]
+    with pytest.raises(UserError) as raised:
+        load_raw(tmp_path, raw)
+    (error,) = errors_of(raised)
+    assert (error.field, error.problem) == ("model", "required key is missing")
+
+
+def test_invalid_yaml_gives_the_line(tmp_path: Path) -> None:
+    text = REPO_PARAMS.read_text().replace("  test_size: 0.2", "  test_size: [0.2", 1)
+    with pytest.raises(UserError) as raised:
+        load_raw(tmp_path, text)
+    assert raised.value.problem.startswith("invalid YAML")
+    assert raised.value.field.startswith("line ")
+
+
+def test_several_mistakes_are_reported_together(tmp_path: Path) -> None:
+    raw = committed()
+    raw["seed"] = -1
+    raw["gate"]["max_dorp"] = 0.1
+    raw["drift"]["psi_threshold"] = "high"
+    with pytest.raises(UserErrors) as raised:
+        load_raw(tmp_path, raw)
+    assert {e.field for e in raised.value.errors} == {
+        "seed",
+        "gate.max_dorp",
+        "drift.psi_threshold",
+    }
