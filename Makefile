@@ -121,3 +121,30 @@ step-summary: ## append report/comment.md to the GitHub Actions job summary
 comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downloaded dir>)
 	@test -n "$(ARTIFACT)" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
 	$(SYS_PY) -m gitops_ml ci-comment "$(ARTIFACT)"
+
+# ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
+# Values reach the commands through the environment ("$$VERSION"), never pasted into the
+# shell line, so a workflow input cannot inject commands.
+STAGE   ?=
+VERSION ?=
+REV     ?= HEAD
+BUMP    ?=
+export STAGE VERSION REV BUMP
+
+.PHONY: register promote which-model model-card release
+
+register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
+	$(PY) -m gitops_ml register --bump "$$BUMP"
+
+promote: setup ## assign a registered version to a stage: STAGE=staging|prod VERSION=vX.Y.Z
+	@test -n "$$STAGE" -a -n "$$VERSION" || { echo "usage: make promote STAGE=<stage> VERSION=vX.Y.Z" >&2; exit 2; }
+	$(PY) -m gitops_ml promote --stage "$$STAGE" --version "$$VERSION"
+
+which-model: setup ## which registered version, if any, a commit produced (REV=<commit>, default HEAD)
+	$(PY) -m gitops_ml which-model --rev "$$REV"
+
+model-card: setup ## write model_card.md: intended use, data, features, params, metrics, charts, lineage
+	$(PY) -m gitops_ml model-card
+
+release: setup ## GitHub Release for the version HEAD registered: model card as notes, model attached
+	$(PY) -m gitops_ml release
