@@ -131,7 +131,7 @@ REV     ?= HEAD
 BUMP    ?=
 export STAGE VERSION REV BUMP
 
-.PHONY: register promote which-model model-card release
+.PHONY: register promote which-model model-card release ci-git-setup
 
 register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
 	$(PY) -m gitops_ml register --bump "$$BUMP"
@@ -148,3 +148,8 @@ model-card: setup ## write model_card.md: intended use, data, features, params, 
 
 release: setup ## GitHub Release for the version HEAD registered: model card as notes, model attached
 	$(PY) -m gitops_ml release
+
+ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (gh as git credential helper)
+	git config user.name "github-actions[bot]"
+	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+	gh auth setup-git
