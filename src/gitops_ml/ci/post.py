@@ -25,6 +25,16 @@ CML_VERSION = "0.20.6"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
+def locate(artifact: Path) -> Path:
+    """The folder holding pr.json and comment.md inside the downloaded artifact.
+
+    upload-artifact roots the archive at the paths' common folder: the workspace when
+    report.md exists, `report/` itself when the pipeline stopped before the report.
+    """
+    nested = artifact / PR_FILE.parent
+    return nested if (nested / PR_FILE.name).is_file() else artifact
+
+
 def read_pr_number(artifact: Path) -> int:
     """The PR number from the artifact, as a positive int or a UserError."""
     path = artifact / PR_FILE.name
@@ -92,13 +102,14 @@ def main(argv: list[str]) -> int:
     head_sha = env.get("HEAD_SHA", "")
     if not _SHA.match(head_sha):
         raise UserError("HEAD_SHA", "", f"not a commit SHA: {head_sha!r}", "set it from the event")
-    number = read_pr_number(args.artifact)
+    folder = locate(args.artifact)
+    number = read_pr_number(folder)
     if not args.dry_run:
         reason = stale_reason(fetch_pull(number, env), head_sha)
         if reason:
             print(f"not posting: {reason}", file=sys.stderr)
             return 0
-    source = args.artifact / BODY_FILE.name
+    source = folder / BODY_FILE.name
     if not source.is_file():
         raise UserError(str(source), "", "missing from the artifact", "re-run PR training")
     with tempfile.TemporaryDirectory() as tmp:
