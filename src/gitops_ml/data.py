@@ -16,7 +16,7 @@ import pandas as pd
 
 from gitops_ml.config import FEATURES_FILE, ROW_ID
 from gitops_ml.errors import UserError
-from gitops_ml.params import Params
+from gitops_ml.params import CsvOptions, Params
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,50 @@ def check_header(path: Path, sep: str, encoding: str) -> list[str]:
     return header
 
 
+def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
+    header = check_header(path, options.sep, options.encoding)
+    seen = next((s for s in (";", "\t", "|", ",") if s in header[0] and s != options.sep), None)
+    if len(header) == 1 and seen:
+        raise UserError(
+            str(path),
+            "data.csv.sep",
+            f"only one column found with separator {options.sep!r}",
+            f"the file looks {seen!r}-separated: set data.csv.sep in params.yaml",
+        )
+    try:
+        return pd.read_csv(path, sep=options.sep, encoding=options.encoding)
+    except UnicodeDecodeError as err:  # a bad byte after the header
+        raise UserError(
+            str(path),
+            "data.csv.encoding",
+            f"file is not valid {options.encoding} ({err.reason} in a value)",
+            "set data.csv.encoding in params.yaml (e.g. latin-1) or re-save the file as UTF-8",
+        ) from None
+    except pd.errors.ParserError as err:
+        detail = str(err).split("C error: ")[-1].strip()
+        raise UserError(
+            str(path), "(rows)", f"malformed CSV: {detail}", "fix that row, or check data.csv.sep"
+        ) from None
+
+
+def read_table(path: Path, file_format: str, options: CsvOptions) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every common problem into a UserError."""
+    if file_format != "parquet":
+        return _read_csv(path, options)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a corrupt file
+        raise UserError(
+            str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
+        ) from None
+    if frame.columns.duplicated().any():
+        dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise UserError(str(path), f"columns {dupes}", "duplicated column names", "rename them")
+    if frame.empty:
+        raise UserError(str(path), "(rows)", "file has no rows", "add data rows")
+    return frame
+
+
 def read_raw(params: Params) -> pd.DataFrame:
     """Read the dataset named in params.yaml, with a clear error for every common mistake."""
     dp = params.data
@@ -81,32 +125,7 @@ def read_raw(params: Params) -> pd.DataFrame:
             f"{dp.path!r} does not exist",
             "run `make data` (or `dvc pull`), or point data.path at your CSV/Parquet file",
         )
-    if dp.file_format == "parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as err:  # pyarrow raises several types for a corrupt file
-            raise UserError(
-                str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
-            ) from None
-        if frame.columns.duplicated().any():
-            dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
-            raise UserError(str(path), f"columns {dupes}", "duplicated column names", "rename them")
-        if frame.empty:
-            raise UserError(str(path), "(rows)", "file has no rows", "add data rows")
-    else:
-        header = check_header(path, dp.csv.sep, dp.csv.encoding)
-        if len(header) == 1 and dp.target not in header:
-            seen = next(
-                (s for s in (";", "\t", "|", ",") if s in header[0] and s != dp.csv.sep), None
-            )
-            hint = f"the file looks {seen!r}-separated: set data.csv.sep" if seen else "check it"
-            raise UserError(
-                str(path),
-                "data.csv.sep",
-                f"only one column found with separator {dp.csv.sep!r}",
-                f"{hint} in params.yaml",
-            )
-        frame = pd.read_csv(path, sep=dp.csv.sep, encoding=dp.csv.encoding)
+    frame = read_table(path, dp.file_format, dp.csv)
     if dp.target not in frame.columns:
         close = [c for c in frame.columns if str(c).lower() == dp.target.lower()]
         hint = f" (did you mean {close[0]!r}?)" if close else ""

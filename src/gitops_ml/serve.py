@@ -24,16 +24,8 @@ def read_input(path: Path, p: params.Params) -> pd.DataFrame:
     """Read a file with the raw data's layout; the target column is optional here."""
     if not path.is_file():
         raise UserError(str(path), "(file)", "does not exist", "pass an existing CSV or Parquet")
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        try:
-            return pd.read_parquet(path)
-        except Exception as err:  # pyarrow raises several types for a corrupt file
-            raise UserError(
-                str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
-            ) from None
-    csv = p.data.csv
-    data.check_header(path, csv.sep, csv.encoding)  # empty, duplicated columns, encoding
-    return pd.read_csv(path, sep=csv.sep, encoding=csv.encoding)
+    file_format = "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
+    return data.read_table(path, file_format, p.data.csv)
 
 
 def _categories(pipeline: Any, spec: FeatureSpec) -> dict[str, set[str]]:
