@@ -153,3 +153,15 @@ ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (
 	git config user.name "github-actions[bot]"
 	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
 	gh auth setup-git
+
+# --- pull-request report and quality gate ------------------------------------------------
+# BASE empty: the merge base with origin/main, else main. Passed through the environment.
+export BASE
+
+.PHONY: report gate
+
+report: setup ## write report.md (+ report/*.png) comparing the workspace with BASE=<rev>
+	$(PY) -m gitops_ml report $${BASE:+--base "$$BASE"}
+
+gate: setup ## exit non-zero when the quality gate (params.yaml gate:) fails against BASE=<rev>
+	$(PY) -m gitops_ml gate $${BASE:+--base "$$BASE"}
