@@ -1,0 +1,215 @@
+"""Every workflow follows the hardening rules, and every step it runs is a real make target.
+
+These read the YAML of all workflows in .github/workflows, so a new workflow is held to
+the same rules the moment it is added.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+TAG_COMMENT = re.compile(r"^\s*#\s*v\d+(\.\d+)*\S*\s*$")
+MAKE_TARGET = re.compile(r"^make\s+([A-Za-z][\w-]*)")
+
+
+def load(path: Path) -> dict[str, Any]:
+    # PyYAML reads the key `on` as True; normalise it back.
+    data = yaml.safe_load(path.read_text())
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def jobs(path: Path) -> dict[str, dict[str, Any]]:
+    return load(path)["jobs"]
+
+
+def steps(path: Path) -> list[dict[str, Any]]:
+    return [step for job in jobs(path).values() for step in job.get("steps", [])]
+
+
+def makefile_targets() -> set[str]:
+    text = (REPO_ROOT / "Makefile").read_text()
+    return set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, flags=re.M))
+
+
+ids = [p.name for p in WORKFLOWS]
+
+
+def test_the_pull_request_workflows_exist() -> None:
+    names = {p.name for p in WORKFLOWS}
+    assert {"ci.yml", "pr-train.yml", "pr-comment.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_every_action_is_pinned_to_a_commit_sha_with_its_tag_in_a_comment(path: Path) -> None:
+    found = 0
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = USES_LINE.match(line)
+        if not match:
+            continue
+        found += 1
+        ref, rest = match.groups()
+        if ref.startswith("./"):
+            continue  # a local action lives in this repository
+        assert PINNED.match(ref), f"{path.name}:{number}: {ref} is not pinned to a full SHA"
+        assert TAG_COMMENT.match(rest), f"{path.name}:{number}: no `# vX.Y.Z` tag comment"
+    assert found == sum(1 for s in steps(path) if "uses" in s)
+
+
+def test_the_same_action_is_pinned_to_the_same_commit_everywhere() -> None:
+    pins: dict[str, set[str]] = {}
+    for path in WORKFLOWS:
+        for step in steps(path):
+            if "@" in step.get("uses", ""):
+                action, _, sha = step["uses"].partition("@")
+                pins.setdefault(action, set()).add(sha)
+    assert {a: s for a, s in pins.items() if len(s) > 1} == {}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_top_level_permissions_are_empty_or_read_only(path: Path) -> None:
+    perms = load(path).get("permissions")
+    assert perms is not None, "set top-level `permissions: {}` (jobs ask for what they need)"
+    if isinstance(perms, str):
+        assert perms in {"read-all", "{}"}
+    else:
+        assert all(level in {"read", "none"} for level in perms.values()), perms
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_every_job_declares_permissions_and_a_timeout(path: Path) -> None:
+    for name, job in jobs(path).items():
+        assert "permissions" in job, f"job {name}: no permissions"
+        if "uses" not in job:  # a reusable-workflow call takes no timeout-minutes
+            assert isinstance(job.get("timeout-minutes"), int), f"job {name}: no timeout"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_workflow_has_concurrency(path: Path) -> None:
+    data = load(path)
+    assert "concurrency" in data or all("concurrency" in j for j in jobs(path).values())
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_no_event_data_is_expanded_inside_a_shell_script(path: Path) -> None:
+    for step in steps(path):
+        script = step.get("run", "")
+        assert "${{" not in script, f"{step.get('name', script)}: pass values through env:"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_every_checkout_drops_its_credentials(path: Path) -> None:
+    for step in steps(path):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_every_shell_step_calls_an_existing_make_target(path: Path) -> None:
+    targets = makefile_targets()
+    for step in steps(path):
+        if "run" not in step:
+            continue
+        script = step["run"].strip()
+        match = MAKE_TARGET.match(script)
+        assert match and "\n" not in script, f"{path.name}: `{script}` is not one make call"
+        assert match.group(1) in targets, f"{path.name}: make {match.group(1)}: no such target"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_dvc_and_cml_telemetry_is_off_in_every_job_that_runs_commands(path: Path) -> None:
+    top = load(path).get("env", {})
+    for name, job in jobs(path).items():
+        if any("run" in s for s in job.get("steps", [])):
+            env = {**top, **job.get("env", {})}
+            assert env.get("DVC_NO_ANALYTICS") == "1", f"job {name}"
+            assert env.get("ITERATIVE_DO_NOT_TRACK") == "1", f"job {name}"
+
+
+def test_pull_request_training_runs_on_pipeline_inputs_only() -> None:
+    on = load(REPO_ROOT / ".github/workflows/pr-train.yml")["on"]
+    assert set(on) == {"pull_request"}
+    assert set(on["pull_request"]["paths"]) == {
+        "params.yaml",
+        "dvc.yaml",
+        "dvc.lock",
+        "data.dvc",
+        "src/**",
+        "pyproject.toml",
+        "requirements.lock",
+    }
+
+
+def test_pull_request_training_holds_no_write_permission() -> None:
+    for job in jobs(REPO_ROOT / ".github/workflows/pr-train.yml").values():
+        assert set(job["permissions"].values()) <= {"read", "none"}
+
+
+def test_comment_workflow_never_checks_out_or_runs_pull_request_code() -> None:
+    path = REPO_ROOT / ".github/workflows/pr-comment.yml"
+    assert set(load(path)["on"]) == {"workflow_run"}
+    for step in steps(path):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            # no ref/repository: the default branch, i.e. this workflow's own code
+            assert not {"ref", "repository"} & set(step.get("with", {}))
+    scripts = [s["run"] for s in steps(path) if "run" in s]
+    assert scripts == ['make comment ARTIFACT="$ARTIFACT"']
+
+
+def test_comment_is_posted_by_cml_at_an_exact_version_with_a_watermark() -> None:
+    from gitops_ml.ci import post
+
+    assert re.fullmatch(r"\d+\.\d+\.\d+", post.CML_VERSION)
+    command = post.cml_command(7, Path("body.md"))
+    assert f"@dvcorg/cml@{post.CML_VERSION}" in command
+    assert command[3:5] == ["comment", "update"]
+    assert "--target=pr/7" in command
+    assert any(arg.startswith("--watermark-title=") and len(arg) > 20 for arg in command)
+    assert "--no-publish" in command  # no third-party image host
+
+
+def test_dvc_cache_is_keyed_on_the_lock_file() -> None:
+    caches = [
+        s
+        for s in steps(REPO_ROOT / ".github/workflows/pr-train.yml")
+        if s.get("uses", "").startswith("actions/cache@")
+    ]
+    assert len(caches) == 1
+    assert caches[0]["with"]["path"] == ".dvc/cache"
+    assert "hashFiles('dvc.lock')" in caches[0]["with"]["key"]
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "pr-train.yml"])
+def test_uv_cache_is_enabled_and_keyed_on_the_lock_file(name: str) -> None:
+    # (jobs that can write tags or releases may turn it off against cache poisoning)
+    (uv,) = [
+        s
+        for s in steps(REPO_ROOT / ".github/workflows" / name)
+        if s.get("uses", "").startswith("astral-sh/setup-uv@")
+    ]
+    assert uv["with"]["enable-cache"] is True
+    assert uv["with"]["cache-dependency-glob"] == "requirements.lock"
+
+
+def test_ci_lints_and_tests_on_every_supported_python() -> None:
+    (job,) = jobs(REPO_ROOT / ".github/workflows/ci.yml").values()
+    assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
+    targets = [MAKE_TARGET.match(s["run"]).group(1) for s in job["steps"] if "run" in s]
+    assert targets.index("lint") < targets.index("test")
+
+
+def test_dependabot_watches_actions_and_python_dependencies() -> None:
+    config = yaml.safe_load((REPO_ROOT / ".github/dependabot.yml").read_text())
+    ecosystems = {u["package-ecosystem"] for u in config["updates"]}
+    assert {"github-actions", "pip"} <= ecosystems
