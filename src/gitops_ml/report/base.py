@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ def loads_json(text: str) -> Any:
 class Side:
     """One side of the comparison. `rev=None` is the workspace (the PR)."""
 
+    dvc_seconds = 0.0  # time spent inside DVC reads, all sides together (for the benchmark)
+
     def __init__(self, rev: str | None, label: str) -> None:
         self.rev = rev
         self.label = label
@@ -108,6 +111,7 @@ class Side:
         if self.rev is None:
             file = Path(path)
             return file.read_bytes() if file.is_file() else None
+        start = time.perf_counter()
         try:
             if self._fs is None:
                 from dvc.fs import DVCFileSystem
@@ -120,6 +124,8 @@ class Side:
                 f"{path} at {self.label} is not in the DVC cache or remote ({first})"
             )
             return None
+        finally:
+            Side.dvc_seconds += time.perf_counter() - start
 
 
 def is_number(value: object) -> bool:

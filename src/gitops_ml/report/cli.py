@@ -16,7 +16,7 @@ from pathlib import Path
 from gitops_ml import config, params
 from gitops_ml.atomic import write_text
 from gitops_ml.errors import UserError
-from gitops_ml.report.base import resolve_base
+from gitops_ml.report.base import Side, resolve_base
 
 REPORT_FILE = Path("report.md")
 PNG_DIR = Path("report")
@@ -143,9 +143,10 @@ def report_main(argv: list[str]) -> int:
     text, passed, waited = build_report(base_rev, args.png_dir)
     write_text(args.output, text)
     total = time.perf_counter() - start
+    dvc = waited + Side.dvc_seconds
     print(
         f"report: wrote {args.output} (gate {'passed' if passed else 'failed'}); "
-        f"{total:.1f} s, of which {waited:.1f} s waiting on dvc diff",
+        f"{total:.2f} s, of which {dvc:.2f} s in DVC calls",
         file=sys.stderr,
     )
     return 0

@@ -8,6 +8,7 @@ how different those rows are.
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,17 @@ def data_changed(base: Side, pr: Side, reran: list[str]) -> bool:
 
 def _file_changes(base_rev: str, diff: DataDiff) -> None:
     """Files under data/ that were added, removed or modified, as DVC sees them."""
-    from dvc.repo import Repo
-
+    start = time.perf_counter()
     try:
+        from dvc.repo import Repo
+
         with Repo(".") as repo:
             changes = repo.diff(a_rev=base_rev, targets=[config.DATA_DIR.as_posix()])
     except Exception as err:  # DVC raises many types for a missing cache or bad revision
         diff.notes.append(f"file changes unknown: {str(err).splitlines()[0] if str(err) else err}")
         return
+    finally:
+        Side.dvc_seconds += time.perf_counter() - start
     for key, target in (("added", diff.added), ("deleted", diff.removed)):
         target += sorted(e["path"] for e in changes.get(key, []) if not e["path"].endswith("/"))
     diff.modified += sorted(
