@@ -165,3 +165,35 @@ report: setup ## write report.md (+ report/*.png) comparing the workspace with B
 
 gate: setup ## exit non-zero when the quality gate (params.yaml gate:) fails against BASE=<rev>
 	$(PY) -m gitops_ml gate $${BASE:+--base "$$BASE"}
+
+# --- data and model trust: contract, predictions, model tests, drift ---------------------
+# REFERENCE: git revision or data file (default HEAD); CURRENT: data file (default data.path).
+.PHONY: infer-schema predict test-model drift drift-monitor drift-issue
+
+infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
+	$(PY) -m gitops_ml infer-schema $(if $(FORCE),--force)
+
+predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<csv|parquet>
+	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>" >&2; exit 2; }
+	$(PY) -m gitops_ml predict --input "$(INPUT)" --output "$(OUTPUT)"
+
+test-model: setup ## model tests after dvc repro: floor, invariance, direction, latency, size, skew
+	$(PY) -m gitops_ml test-model
+
+drift: setup ## drift.md + drift.json: REFERENCE=<rev|file> vs CURRENT=<file>; exit 1 on drift
+	$(PY) -m gitops_ml drift $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(CURRENT),--current "$(CURRENT)")
+
+drift-monitor: setup ## CI: make drift, but drift (exit 1) is a finding, not a failure; sets output drifted
+	$(PY) -m gitops_ml drift $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(CURRENT),--current "$(CURRENT)") \
+	  || test $$? -eq 1
+	@drifted=$$(jq -r .drifted drift.json); echo "drifted=$$drifted"; \
+	if [ -n "$$GITHUB_OUTPUT" ]; then echo "drifted=$$drifted" >> "$$GITHUB_OUTPUT"; fi
+
+DRIFT_TITLE := Data drift detected
+
+drift-issue: ## open, or update, the one open drift issue with drift.md (gh, GH_TOKEN)
+	@test -f drift.md || { echo "drift.md not found: run make drift first" >&2; exit 2; }
+	@number=$$(gh issue list --state open --search '"$(DRIFT_TITLE)" in:title' \
+	    --json number --jq '.[0].number // empty'); \
+	if [ -n "$$number" ]; then gh issue edit "$$number" --body-file drift.md && echo "updated issue #$$number"; \
+	else gh issue create --title "$(DRIFT_TITLE)" --body-file drift.md; fi

@@ -1,0 +1,275 @@
+"""`make drift`: has the data (and what the model predicts from it) moved since a reference?
+
+Compares every model feature between REFERENCE (a git revision, whose data is read
+through DVC, or a file) and CURRENT (a file): PSI and KS for numbers, PSI and
+chi-square for categories, missing rates; then scores both with the current model and
+compares the predictions. Writes `drift.md` and `drift.json` and exits 1 when any
+threshold in `params.yaml` (`drift:`) is crossed, so a schedule can raise an alarm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gitops_ml import config, data, params, stats
+from gitops_ml.errors import UserError
+
+MD_FILE = Path("drift.md")
+JSON_FILE = Path("drift.json")
+
+
+@dataclass
+class Finding:
+    """One compared quantity and whether it crossed its threshold."""
+
+    name: str
+    kind: str
+    psi: float
+    test: str
+    pvalue: float | None
+    missing_ref: float
+    missing_cur: float
+    drifted: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def _file_format(path: Path) -> str:
+    return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
+
+
+def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
+    """A file path, or a git revision whose `data.path` is read through DVC."""
+    path = Path(reference)
+    if path.is_file():
+        return data.read_table(path, _file_format(path), p.data.csv)
+    from dvc.api import DVCFileSystem
+
+    try:
+        fs = DVCFileSystem(".", rev=reference)
+        payload = fs.read_bytes(p.data.path)
+    except Exception as err:  # DVC raises many types: unknown rev, missing file, no cache
+        raise UserError(
+            "REFERENCE",
+            reference,
+            f"neither a file nor a git revision with {p.data.path} ({str(err).splitlines()[0]})",
+            "pass a data file, or a commit/tag whose data is in the DVC cache or remote",
+        ) from None
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / Path(p.data.path).name
+        copy.write_bytes(payload)
+        frame = data.read_table(copy, p.data.file_format, p.data.csv)
+    return frame
+
+
+def read_current(current: str, p: params.Params) -> pd.DataFrame:
+    path = Path(current)
+    if not path.is_file():
+        raise UserError("CURRENT", current, "file does not exist", "pass a CSV or Parquet file")
+    return data.read_table(path, _file_format(path), p.data.csv)
+
+
+def _need_columns(frame: pd.DataFrame, columns: list[str], label: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserError(
+            label,
+            f"columns {missing[:10]}",
+            "model features are missing",
+            "compare files with the training data's layout",
+        )
+
+
+def feature_findings(
+    ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], rules: params.DriftParams
+) -> list[Finding]:
+    findings = []
+    for d in stats.column_drift(ref, cur, columns, bins=rules.bins):
+        numeric = d.kind == stats.NUMERIC
+        pvalue = d.ks_pvalue if numeric else d.chi2_pvalue
+        limit = rules.ks_pvalue if numeric else rules.chi2_pvalue
+        reasons = []
+        if math.isfinite(d.psi) and d.psi > rules.psi_threshold:
+            reasons.append(f"PSI {d.psi:.3f} > {rules.psi_threshold}")
+        if pvalue is not None and math.isfinite(pvalue) and pvalue < limit:
+            reasons.append(f"{'KS' if numeric else 'chi-square'} p {pvalue:.2g} < {limit}")
+        if abs(d.missing_change) > rules.max_missing_rate_change:
+            reasons.append(
+                f"missing rate {d.missing_ref:.1%} -> {d.missing_cur:.1%} "
+                f"(limit ±{rules.max_missing_rate_change:.0%})"
+            )
+        test = "KS" if numeric else "chi-square"
+        findings.append(
+            Finding(
+                d.column,
+                d.kind,
+                d.psi,
+                test,
+                pvalue,
+                d.missing_ref,
+                d.missing_cur,
+                bool(reasons),
+                reasons,
+            )
+        )
+    return findings
+
+
+def prediction_findings(
+    ref: pd.DataFrame, cur: pd.DataFrame, p: params.Params, spec: data.FeatureSpec
+) -> list[Finding]:
+    """Score both samples with the current model and compare what it predicts."""
+    from gitops_ml import model, serve
+    from gitops_ml.metrics import PROBA_PREFIX
+
+    pipeline = model.load(config.MODEL_FILE)
+    scored = {
+        side: serve.predict_frame(pipeline, frame[spec.columns], spec)
+        for side, frame in (("ref", ref), ("cur", cur))
+    }
+    limit = p.drift.prediction_psi_threshold
+    quantities: list[tuple[str, str, float]] = []
+    if p.is_classification:
+        classes = [c for c in scored["ref"].columns if c.startswith(PROBA_PREFIX)]
+        quantities.append(
+            (
+                "predicted class",
+                stats.CATEGORICAL,
+                stats.psi_categorical(scored["ref"]["y_pred"], scored["cur"]["y_pred"]),
+            )
+        )
+        for column in classes:
+            score = stats.psi(
+                scored["ref"][column].to_numpy(), scored["cur"][column].to_numpy(), p.drift.bins
+            )
+            quantities.append((column, stats.NUMERIC, score))
+    else:
+        score = stats.psi(
+            scored["ref"]["y_pred"].to_numpy(dtype=float),
+            scored["cur"]["y_pred"].to_numpy(dtype=float),
+            p.drift.bins,
+        )
+        quantities.append(("predicted value", stats.NUMERIC, score))
+    findings = []
+    for name, kind, score in quantities:
+        reasons = [f"PSI {score:.3f} > {limit}"] if math.isfinite(score) and score > limit else []
+        findings.append(Finding(name, kind, score, "", None, 0.0, 0.0, bool(reasons), reasons))
+    return findings
+
+
+def _num(value: float | None, spec: str = ".3f") -> str:
+    return "–" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    features, predictions = report["features"], report["predictions"]
+    drifted = [f["name"] for f in features + predictions if f["drifted"]]
+    verdict = (
+        f"**Drift detected** in {len(drifted)} of {len(features) + len(predictions)} quantities: "
+        + ", ".join(f"`{n}`" for n in drifted)
+        if drifted
+        else "**No drift** above the thresholds in `params.yaml` (`drift:`)."
+    )
+    lines = [
+        "# Drift report",
+        "",
+        f"Reference: `{report['reference']}` ({report['rows_reference']} rows). "
+        f"Current: `{report['current']}` ({report['rows_current']} rows).",
+        "",
+        verdict,
+        "",
+        "## Predictions of the current model",
+        "",
+        "| quantity | PSI | drifted | why |",
+        "|---|---:|:---:|---|",
+    ]
+    for f in predictions:
+        why = "; ".join(f["reasons"])
+        lines.append(
+            f"| {f['name']} | {_num(f['psi'])} | {'yes' if f['drifted'] else ''} | {why} |"
+        )
+    lines += [
+        "",
+        "## Features (top movers first)",
+        "",
+        "| feature | kind | PSI | test | p-value | missing ref → cur | drifted | why |",
+        "|---|---|---:|---|---:|---|:---:|---|",
+    ]
+    for f in features:
+        missing = f"{f['missing_ref']:.1%} → {f['missing_cur']:.1%}"
+        why = "; ".join(f["reasons"])
+        lines.append(
+            f"| {f['name']} | {f['kind']} | {_num(f['psi'])} | {f['test']} | "
+            f"{_num(f['pvalue'], '.2g')} | {missing} | {'yes' if f['drifted'] else ''} | {why} |"
+        )
+    t = report["thresholds"]
+    lines += [
+        "",
+        f"Thresholds: PSI > {t['psi_threshold']}, KS p < {t['ks_pvalue']}, chi-square p < "
+        f"{t['chi2_pvalue']}, missing-rate change > {t['max_missing_rate_change']}, prediction "
+        f"PSI > {t['prediction_psi_threshold']}; {t['bins']} quantile bins.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def compare(reference: str, current: str, p: params.Params) -> dict[str, Any]:
+    """The whole comparison as one JSON-ready mapping."""
+    ref, cur = read_reference(reference, p), read_current(current, p)
+    spec = data.FeatureSpec.load() if config.FEATURES_FILE.is_file() else None
+    if spec is None:
+        spec = data.resolve_features(ref, p)
+    _need_columns(ref, spec.columns, f"REFERENCE {reference}")
+    _need_columns(cur, spec.columns, f"CURRENT {current}")
+    features = feature_findings(ref, cur, spec.columns, p.drift)
+    predictions = prediction_findings(ref, cur, p, spec) if config.MODEL_FILE.is_file() else []
+    report = {
+        "reference": reference,
+        "current": current,
+        "rows_reference": len(ref),
+        "rows_current": len(cur),
+        "drifted": any(f.drifted for f in features + predictions),
+        "thresholds": p.drift.model_dump(),
+        "predictions": [asdict(f) for f in predictions],
+        "features": [asdict(f) for f in features],
+    }
+    return _json_safe(report)
+
+
+def main(argv: list[str]) -> int:
+    from gitops_ml.atomic import write_text
+
+    p = params.load()
+    parser = argparse.ArgumentParser(prog="gitops_ml drift")
+    parser.add_argument("--reference", default="HEAD", help="git revision or data file")
+    parser.add_argument("--current", default=p.data.path, help="data file (default: data.path)")
+    parser.add_argument("--markdown", type=Path, default=MD_FILE)
+    parser.add_argument("--json", type=Path, default=JSON_FILE)
+    args = parser.parse_args(argv)
+    report = compare(args.reference, args.current, p)
+    write_text(args.json, json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_text(args.markdown, render_markdown(report))
+    drifted = [f["name"] for f in report["predictions"] + report["features"] if f["drifted"]]
+    if drifted:
+        print(f"drift: DETECTED in {', '.join(drifted)}; see {args.markdown}", file=sys.stderr)
+        return 1
+    print(f"drift: none above thresholds; see {args.markdown}")
+    return 0
