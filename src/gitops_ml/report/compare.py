@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_ml import config, gate
 from gitops_ml.params import Params
-from gitops_ml.report.base import Side, is_number
+from gitops_ml.report.base import Side
 
 DVC_LOCK = "dvc.lock"
 
@@ -179,7 +179,3 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
         result=result,
         notes=notes,
     )
-
-
-def number_or_none(value: Any) -> float | None:
-    return float(value) if is_number(value) else None

@@ -108,7 +108,7 @@ def significance_section(cmp: Comparison, sig: Significance | None, notes: list[
         lines.append("Not computed: " + ("; ".join(notes) or "no predictions to compare") + ".")
         return "\n".join(lines)
     iv = sig.interval
-    kind = "paired bootstrap" if iv.paired else "unpaired bootstrap (independent resamples)"
+    kind = "paired bootstrap" if iv.paired else "unpaired bootstrap, independent resamples"
     rows = (
         f"{iv.n} test rows both models scored"
         if iv.paired
@@ -208,7 +208,8 @@ def data_section(diff: DataDiff) -> str:
             )
         if len(diff.drift) > MAX_DRIFT_ROWS:
             lines.append(f"\n… and {len(diff.drift) - MAX_DRIFT_ROWS} columns that moved less.")
-    lines += [f"- {note}" for note in diff.notes]
+    if diff.notes:
+        lines += ["", *[f"- {note}" for note in diff.notes]]
     return "\n".join(lines)
 
 

@@ -184,7 +184,7 @@ def significance(
             )
         return out
     out.notes.append(
-        f"the test rows differ (BASE {len(base)}, PR {len(pr)}, {common} in common): "
+        f"The test rows differ (BASE {len(base)}, PR {len(pr)}, {common} in common): "
         "the data or the split changed, so the interval is unpaired"
     )
     out.interval = stats.unpaired_bootstrap(base_metric, len(base), pr_metric, len(pr), **options)
