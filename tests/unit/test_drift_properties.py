@@ -1,0 +1,79 @@
+"""Properties of the drift statistics, for any sample hypothesis can think of."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from gitops_ml import stats
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+samples = arrays(np.float64, st.integers(min_value=1, max_value=300), elements=finite)
+# Continuous data: distinct values. (With heavy ties a quantile edge can sit on a point
+# mass, leaving a bin empty in the reference and blind to some shifts.)
+spread_samples = arrays(
+    np.float64, st.integers(min_value=5, max_value=300), elements=finite, unique=True
+).filter(lambda a: np.ptp(a) > 1e-3)
+bins = st.integers(min_value=2, max_value=20)
+labels = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=200)
+
+settings.register_profile("drift", max_examples=60, deadline=None)
+settings.load_profile("drift")
+
+
+@given(samples, bins)
+def test_psi_of_a_sample_against_itself_is_zero(sample: np.ndarray, n_bins: int) -> None:
+    assert stats.psi(sample, sample, n_bins) == 0.0
+
+
+@given(spread_samples, bins)
+def test_psi_grows_as_the_current_sample_shifts_further(sample: np.ndarray, n_bins: int) -> None:
+    width = float(np.ptp(sample))
+    values = [stats.psi(sample, sample + k * width, n_bins) for k in (0.0, 0.25, 0.5, 2.0)]
+    assert values[0] == 0.0
+    assert all(a <= b + 1e-12 for a, b in itertools.pairwise(values))
+    assert values[-1] > 1.0  # everything in one bin that held ~1/bins of the reference
+
+
+@given(samples, samples, bins)
+def test_psi_is_finite_and_non_negative_even_with_empty_bins(
+    reference: np.ndarray, current: np.ndarray, n_bins: int
+) -> None:
+    squashed = np.full_like(current, reference.max() + 1.0)  # every value in the top bin
+    for cur in (current, squashed):
+        value = stats.psi(reference, cur, n_bins)
+        assert math.isfinite(value) and value >= 0.0
+
+
+@given(samples)
+def test_psi_ignores_missing_values_and_is_nan_only_when_a_side_is_empty(
+    sample: np.ndarray,
+) -> None:
+    with_gaps = np.concatenate([sample, [np.nan, np.inf]])
+    assert stats.psi(sample, with_gaps) == 0.0
+    assert math.isnan(stats.psi(sample, np.array([np.nan])))
+
+
+@given(labels, labels)
+def test_categorical_psi_is_zero_on_itself_and_finite_with_unseen_categories(
+    ref: list[str], cur: list[str]
+) -> None:
+    reference, current = pd.Series(ref), pd.Series(cur)
+    assert stats.psi_categorical(reference, reference) == 0.0
+    value = stats.psi_categorical(reference, pd.concat([current, pd.Series(["never-seen"])]))
+    assert math.isfinite(value) and value > 0.0
+
+
+@given(samples)
+def test_ks_and_chi2_see_no_difference_between_identical_samples(sample: np.ndarray) -> None:
+    statistic, pvalue = stats.ks(sample, sample)
+    assert statistic == 0.0 and pvalue == 1.0
+    as_labels = pd.Series(np.round(sample).astype(int).astype(str))
+    chi_stat, chi_p = stats.chi2(as_labels, as_labels)
+    assert chi_stat == 0.0 and math.isclose(chi_p, 1.0)
