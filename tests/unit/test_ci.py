@@ -105,6 +105,7 @@ def test_dry_run_prints_the_pinned_cml_command(
     assert post.main([str(tmp_path), "--dry-run"]) == 0
     err = capsys.readouterr().err
     assert f"@dvcorg/cml@{post.CML_VERSION} comment update --target=pr/8" in err
+    assert f"'--watermark-title={comment.WATERMARK_TITLE}'" in err
 
 
 def test_poster_refuses_a_missing_head_sha(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -116,7 +117,7 @@ def main(argv: list[str]) -> int:
         body = Path(tmp, "comment.md")
         body.write_text(sanitize(source.read_text(encoding="utf-8")), encoding="utf-8")
         command = cml_command(number, body)
-        print(" ".join(command), file=sys.stderr)
+        print(shlex.join(command), file=sys.stderr)
         if args.dry_run:
             return 0
         env["ITERATIVE_DO_NOT_TRACK"] = "1"
