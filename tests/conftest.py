@@ -95,12 +95,15 @@ class Project:
         return self.python("-m", "gitops_ml", *args, check=check)
 
     def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run a Makefile target with this repository's venv (no re-install)."""
+        """Run a Makefile target with the test run's venv, which `-o` keeps from re-installing."""
+        stamp = f"{VENV_BIN.parent}/.installed"
         return self.run(
             "make",
             "--no-print-directory",
             f"VENV={VENV_BIN.parent}",
-            f"STAMP={VENV_BIN.parent}/.installed",
+            f"STAMP={stamp}",
+            "-o",
+            stamp,
             *args,
             check=check,
         )

@@ -45,6 +45,7 @@ def test_split_is_identical_for_the_same_seed_and_disjoint() -> None:
     p = make_params()
     train1, test1 = data.split(frame(), p)
     train2, test2 = data.split(frame(), p)
+    pd.testing.assert_frame_equal(train1, train2)
     pd.testing.assert_frame_equal(test1, test2)
     assert set(train1[ROW_ID]).isdisjoint(test1[ROW_ID])
     assert len(train1) + len(test1) == 400
