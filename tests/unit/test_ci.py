@@ -162,3 +162,12 @@ def test_check_renders_its_fix_only_when_it_failed() -> None:
     assert "fix" not in ok.render() and "fix: do y" in bad.render()
     assert verify.markdown([ok, bad]).startswith("### Reproducibility check: FAILED")
     assert verify.markdown([ok]).startswith("### Reproducibility check: passed")
+
+
+def test_verify_outside_a_git_repository_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    with pytest.raises(UserError, match="git clone"):
+        verify.check_clean()

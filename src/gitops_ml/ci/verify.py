@@ -18,6 +18,7 @@ import yaml
 
 from gitops_ml.atomic import write_text
 from gitops_ml.config import METRICS_FILE, PLOTS_DIR
+from gitops_ml.errors import UserError
 
 LOCK_FILE = "dvc.lock"
 FIX_REPRO = "run `make repro` and commit dvc.lock and metrics/"
@@ -52,7 +53,14 @@ class Check:
 
 
 def _git(*args: str) -> str:
-    proc = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
+    proc = subprocess.run(["git", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise UserError(
+            ".",
+            "git",
+            f"`git {' '.join(args)}` failed: {proc.stderr.strip()}",
+            "run this inside a git clone with at least one commit",
+        )
     return proc.stdout
 
 
