@@ -3,8 +3,11 @@
 GTO itself lets any version jump to any stage; here the order in `.gto` is enforced (a
 version enters a stage only after it was in the one before), and the stages listed in
 `registry.approval_stages` are assigned only by the approval workflow, which runs in a
-GitHub environment whose required reviewers are the approval. Rollback is the same
-command with an earlier version.
+GitHub environment whose required reviewers are the approval.
+
+Rollback is the same command with an earlier version. GTO shows a stage on the highest
+version that holds it, so a rollback also unassigns (`gto unassign`) the stage from the
+newer versions: `gto show` and "latest assignment" then agree on what is in the stage.
 """
 
 from __future__ import annotations
@@ -22,14 +25,10 @@ CI_FLAG = "GITHUB_ACTIONS"  # set to "true" on GitHub's runners
 @dataclass(frozen=True)
 class Promotion:
     summary: str
-    tag: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 def _check_order(stage: str, order: list[str], found: tags.Registered, name: str) -> None:
-    if stage not in order:
-        raise UserError(
-            ".gto", "stages", f"unknown stage {stage!r}", f"use one of: {', '.join(order)}"
-        )
     index = order.index(stage)
     if index and order[index - 1] not in found.stages_ever:
         before = order[index - 1]
@@ -43,17 +42,17 @@ def _check_order(stage: str, order: list[str], found: tags.Registered, name: str
 
 def _audit_line() -> str:
     """Where the assignment was made: the workflow run, when there is one."""
-    server, repo, run = (
-        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    actor = os.environ.get("GITHUB_ACTOR")
+    keys = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    server, repo, run = (os.environ.get(k) for k in keys)
     if server and repo and run:
-        by = f" by {actor}" if actor else ""
-        return f"approved run: {server}/{repo}/actions/runs/{run}{by}"
+        actor = os.environ.get("GITHUB_ACTOR")
+        return f"approved run: {server}/{repo}/actions/runs/{run}" + (
+            f" by {actor}" if actor else ""
+        )
     return "assigned locally"
 
 
-def _attempt(name: str, stage: str, version: str, order: list[str]) -> tuple[Promotion, str | None]:
+def _attempt(name: str, stage: str, version: str, order: list[str]) -> tuple[Promotion, list[str]]:
     import gto.api
 
     found = next((r for r in tags.registered(name) if str(r.version) == version), None)
@@ -62,28 +61,45 @@ def _attempt(name: str, stage: str, version: str, order: list[str]) -> tuple[Pro
             "make promote",
             "VERSION",
             f"{name} {version} is not a registered version",
-            "pick one from `gto show " + name + "` (tags are fetched from the remote first)",
+            f"pick one from `gto show {name}` (tags are fetched from the remote first)",
         )
     _check_order(stage, order, found, name)
-    current = tags.in_stage(name, stage)
-    if current == version:
-        return Promotion(f"{name} {version} is already in {stage}; nothing to do"), None
-    rollback = current is not None and SemVer.parse(current) > found.version
+    holders = tags.holding(name, stage)
+    newer = [v for v in holders if v > found.version]
+    if found.version in holders and not newer:
+        return Promotion(f"{name} {version} is already in {stage}; nothing to do"), []
+    current = holders[-1] if holders else None
     kind = (
         f"rollback from {current}"
-        if rollback
+        if newer
         else (f"replaces {current}" if current else "first in stage")
     )
-    message = f"Assign {name} {version} to {stage} ({kind})\n\n{_audit_line()}\n"
+    audit = _audit_line()
     # GTO refuses a stage a version had before unless forced; re-entering it is a rollback.
     event = gto.api.assign(
-        ".", name, stage, version=version, message=message, force=stage in found.stages_ever
+        ".",
+        name,
+        stage,
+        version=version,
+        message=f"Assign {name} {version} to {stage} ({kind})\n\n{audit}\n",
+        force=stage in found.stages_ever,
     )
-    return Promotion(f"{name} {version} -> {stage} ({kind}): tag {event.tag}", event.tag), event.tag
+    created = [event.tag]
+    for other in newer:
+        undo = gto.api.unassign(
+            ".",
+            name,
+            stage=stage,
+            version=str(other),
+            message=f"Unassign {name} {other} from {stage}: rolled back to {version}\n\n{audit}\n",
+        )
+        created.append(undo.tag)
+    return Promotion(
+        f"{name} {version} -> {stage} ({kind}): tags {', '.join(created)}", tuple(created)
+    ), created
 
 
 def promote(stage: str, version: str, push: bool = True) -> Promotion:
-    conf = settings.load()
     if not SemVer.is_valid(version or ""):
         raise UserError(
             "make promote",
@@ -91,6 +107,7 @@ def promote(stage: str, version: str, push: bool = True) -> Promotion:
             f"{version!r} is not a version like v1.2.0",
             "pass VERSION=vX.Y.Z",
         )
+    conf = settings.load()
     order = tags.stages()
     if stage not in order:
         raise UserError(
@@ -105,4 +122,6 @@ def promote(stage: str, version: str, push: bool = True) -> Promotion:
         )
     name = lineage.current_artifact(conf).name
     remote = conf.remote if push and git.has_remote(conf.remote) else None
+    if push and not remote:
+        print(f"promote: no git remote {conf.remote!r}; the tags stay local (push them yourself)")
     return tags.with_retries(remote, lambda: _attempt(name, stage, version, order))

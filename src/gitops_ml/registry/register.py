@@ -96,16 +96,14 @@ def _attempt(
     if latest and base and base.model_md5 == snap.model_md5:
         return Outcome(
             f"{name}: model unchanged since {latest.tag} (md5 {snap.model_md5}); nothing to register"
-        ), None
+        ), []
     own = tags.at_commit(name, snap.commit)
     if own:
-        return Outcome(
-            f"{name}: commit {snap.commit[:12]} is already registered as {own.tag}"
-        ), None
+        return Outcome(f"{name}: commit {snap.commit[:12]} is already registered as {own.tag}"), []
     if latest and git.is_ancestor(snap.commit, latest.commit):
         return Outcome(
             f"{name}: {latest.tag} already registers a newer commit; nothing to register"
-        ), None
+        ), []
 
     p = params.parse(snap.params, f"params.yaml at {snap.commit[:12]}")
     result = gate.check(
@@ -113,7 +111,7 @@ def _attempt(
     )
     against = f" against {latest.tag}" if latest else ""
     if not result.passed:
-        return Outcome(f"{name}: not registered: gate {result.verdict}{against}", exit_code=1), None
+        return Outcome(f"{name}: not registered: gate {result.verdict}{against}", exit_code=1), []
 
     level, source = requested_level(bump, latest.commit if latest else None, snap.commit)
     decision = versions.decide(
@@ -134,10 +132,14 @@ def _attempt(
         ".", name, snap.commit, version=version, message=tags.format_message(title, facts)
     )
     summary = f"{name}: registered {event.tag} at {snap.commit[:12]} ({decision.level}: {decision.reason}); gate {result.verdict}{against}"
-    return Outcome(summary, event.tag), event.tag
+    return Outcome(summary, event.tag), [event.tag]
 
 
 def register(rev: str = "HEAD", bump: str | None = None, push: bool = True) -> Outcome:
+    if bump and bump not in versions.LEVELS:
+        raise UserError(
+            "make register", "BUMP", f"unknown level {bump!r}", "use major, minor or patch"
+        )
     conf = settings.load()
     snap = lineage.snapshot(rev, conf)
     lineage.require_model(snap)

@@ -45,7 +45,7 @@ def registered(name: str) -> list[Registered]:
         if not SemVer.is_valid(v.version) or not v.registrations:
             continue
         event = v.registrations[-1]
-        stages = frozenset(s.stage for s in v.get_vstages(active_only=False))
+        stages = frozenset(v.stages)  # not get_vstages(): GTO cannot sort unassigned ones
         found.append(
             Registered(SemVer.parse(v.version), event.tag, v.commit_hexsha, event.message, stages)
         )
@@ -59,6 +59,16 @@ def latest(name: str) -> Registered | None:
 
 def at_commit(name: str, commit: str) -> Registered | None:
     return next((r for r in reversed(registered(name)) if r.commit == commit), None)
+
+
+def holding(name: str, stage: str) -> list[SemVer]:
+    """Versions whose assignment to `stage` is still active (not unassigned)."""
+    found = []
+    for v in _artifact(name).get_versions():
+        vstage = v.stages.get(stage)
+        if vstage is not None and vstage.is_active and SemVer.is_valid(v.version):
+            found.append(SemVer.parse(v.version))
+    return sorted(found)
 
 
 def in_stage(name: str, stage: str) -> str | None:
@@ -102,36 +112,40 @@ def _remote_has(remote: str, tag: str) -> bool:
     return bool(git.out("ls-remote", "--tags", remote, f"refs/tags/{tag}"))
 
 
-def push_tag(remote: str, tag: str) -> bool:
-    """Push one new tag; False when another run pushed a tag of that name first."""
-    proc = git.run("push", "--quiet", remote, f"refs/tags/{tag}", check=False)
+def push_tags(remote: str, names: list[str]) -> bool:
+    """Push new tags all-or-nothing; False when another run pushed one of those names first."""
+    proc = git.run(
+        "push", "--quiet", "--atomic", remote, *(f"refs/tags/{t}" for t in names), check=False
+    )
     if proc.returncode == 0:
         return True
-    if _remote_has(remote, tag):
-        git.run("tag", "-d", tag)  # ours lost the race: drop it so the fetch brings theirs
+    if any(_remote_has(remote, t) for t in names):
+        git.run("tag", "-d", *names)  # ours lost the race: drop them so the fetch brings theirs
         return False
     detail = (proc.stderr or proc.stdout).strip().splitlines()
     raise UserError(
         "git",
-        f"push {remote} {tag}",
+        f"push {remote} {' '.join(names)}",
         detail[-1] if detail else "push failed",
         "check that the remote exists and that this job may push tags (contents: write)",
     )
 
 
-def with_retries(remote: str | None, attempt: Callable[[], tuple[T, str | None]]) -> T:
+def with_retries(remote: str | None, attempt: Callable[[], tuple[T, list[str]]]) -> T:
     """Fetch, decide and tag (`attempt`), push; on a lost race start over from a fresh fetch.
 
-    `attempt` returns its result and the tag it created (None: nothing to push). Without a
-    remote the tag stays local and is reported so the user can push it.
+    `attempt` returns its result and the tags it created (none: nothing to push). Without a
+    remote the tags stay local and the caller says so.
     """
     for _ in range(MAX_ATTEMPTS):
         if remote:
             fetch_tags(remote)
-        result, tag = attempt()
-        if tag is None or not remote or push_tag(remote, tag):
+        result, created = attempt()
+        if not created or not remote or push_tags(remote, created):
             return result
-        print(f"{tag}: pushed first by a concurrent run; retrying against the new latest")
+        print(
+            f"{', '.join(created)}: pushed first by a concurrent run; retrying against the new latest"
+        )
     raise UserError(
         "git",
         f"tags on {remote}",
