@@ -107,9 +107,10 @@ push: setup ## send outputs and the run-cache to the DVC remote (dvc push --run-
 verify-remote: setup ## as `verify`, and every output is in the DVC remote (another clone can pull)
 	$(PY) -m gitops_ml ci-verify --cloud --summary report/verify.md
 
+# (-o: setup already ran here; make does not pass -o down, so name the stamp again)
 ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
 	@mkdir -p report
-	@set -o pipefail; $(MAKE) --no-print-directory gate BASE="$(BASE)" 2>&1 | tee report/gate.txt
+	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate BASE="$(BASE)" 2>&1 | tee report/gate.txt
 
 comment-body: setup ## report.md + checks + gate verdict -> report/comment.md (PR=, HEAD_SHA=)
 	$(PY) -m gitops_ml ci-comment-body $(if $(PR),--pr "$(PR)") $(if $(HEAD_SHA),--head-sha "$(HEAD_SHA)")

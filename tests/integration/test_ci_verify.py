@@ -3,18 +3,11 @@ fail the reproducibility check, with the fix it prints, and the way back to gree
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.conftest import VENV_BIN, Project
+from tests.conftest import Project
 
 pytestmark = pytest.mark.slow
-
-
-def make(project: Project, target: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """`make <target>`; `-o` keeps the shared venv from being re-installed from this copy."""
-    return project.make("-o", str(VENV_BIN.parent / ".installed"), target, check=check)
 
 
 def failed(proc_stdout: str) -> list[str]:
@@ -24,12 +17,12 @@ def failed(proc_stdout: str) -> list[str]:
 def test_verify_catches_stale_and_uncommitted_results_and_passes_once_committed(
     trained: Project,
 ) -> None:
-    assert make(trained, "verify").returncode == 0
+    assert trained.make("verify").returncode == 0
 
     # Params changed but the pipeline was not re-run.
     rows = trained.read_params()["evaluate"]["latency_rows"]
     trained.set_params(**{"evaluate.latency_rows": rows + 1})
-    proc = make(trained, "verify", check=False)
+    proc = trained.make("verify", check=False)
     assert proc.returncode != 0
     (stale,) = [line for line in failed(proc.stdout) if "pipeline up to date" in line]
     assert "evaluate" in stale
@@ -38,14 +31,14 @@ def test_verify_catches_stale_and_uncommitted_results_and_passes_once_committed(
 
     # Re-run but not committed: CI's dvc.lock differs from the committed one.
     assert trained.repro() == ["evaluate"]
-    proc = make(trained, "verify", check=False)
+    proc = trained.make("verify", check=False)
     assert proc.returncode != 0
     (lock,) = [line for line in failed(proc.stdout) if "dvc.lock" in line]
     assert "evaluate" in lock and "train" not in lock
     assert "commit dvc.lock" in proc.stdout
 
     trained.commit("More latency rows")
-    proc = make(trained, "verify")
+    proc = trained.make("verify")
     assert failed(proc.stdout) == []
     summary = (trained.root / "report" / "verify.md").read_text()
     assert summary.startswith("### Reproducibility check: passed")
@@ -53,20 +46,20 @@ def test_verify_catches_stale_and_uncommitted_results_and_passes_once_committed(
 
 def test_verify_remote_fails_until_every_output_is_pushed(trained: Project) -> None:
     (trained.root.parent / "dvc-remote").mkdir()
-    proc = make(trained, "verify-remote", check=False)
+    proc = trained.make("verify-remote", check=False)
     assert proc.returncode != 0
     (cloud,) = failed(proc.stdout)
     assert "not in remote 'local'" in cloud and "artifacts/model/model.skops" in cloud
     assert "make push" in proc.stdout
 
-    make(trained, "push")
-    assert failed(make(trained, "verify-remote").stdout) == []
+    trained.make("push")
+    assert failed(trained.make("verify-remote").stdout) == []
 
 
 def test_hand_edited_metrics_fail_the_check(trained: Project) -> None:
     path = trained.root / "metrics" / "metrics.json"
     path.write_text(path.read_text().replace("0.", "0.9", 1))
-    proc = make(trained, "verify", check=False)
+    proc = trained.make("verify", check=False)
     assert proc.returncode != 0
     assert any("metrics committed" in line for line in failed(proc.stdout))
     assert any("pipeline up to date" in line for line in failed(proc.stdout))

@@ -76,11 +76,14 @@ def clone(by: Project, origin: Path, dest: Path, branch: str) -> Project:
 def run_step(
     project: Project, script: str, env: dict[str, str], stamp: Path
 ) -> subprocess.CompletedProcess[str]:
-    """Run one workflow `run:` script with bash, make bound to the test's venv."""
-    # A fresh stamp keeps `make setup` from re-installing the shared venv from the clone.
+    """Run one workflow `run:` script with bash, make bound to the test's venv.
+
+    The stamp is newer than the clone's requirements.lock, so neither this make nor a
+    recursive one (`-o` is not passed down) re-installs the shared venv from the clone.
+    """
     wrapper = (
         f'make() {{ command make --no-print-directory VENV="{VENV_BIN.parent}" '
-        f'STAMP="{stamp}" "$@"; }}\n'
+        f'STAMP="{stamp}" -o "{stamp}" "$@"; }}\n'
     )
     step = Project(project.root, {**project.env, **env})
     return step.run("bash", "-e", "-c", wrapper + script, check=False)
