@@ -1,0 +1,53 @@
+"""`make drift` on a trained copy: a git revision against itself, a shifted file, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import Project
+
+pytestmark = pytest.mark.slow
+
+DATA = "data/breast_cancer.csv"
+
+
+def test_committed_data_against_itself_shows_no_drift(trained: Project) -> None:
+    proc = trained.make("drift", "REFERENCE=HEAD", f"CURRENT={DATA}")
+    report = json.loads((trained.root / "drift.json").read_text())
+    assert report["drifted"] is False
+    assert report["rows_reference"] == report["rows_current"] == 569
+    assert len(report["features"]) == 30
+    assert all(f["psi"] == 0.0 and not f["drifted"] for f in report["features"])
+    assert [p["psi"] for p in report["predictions"]] == [0.0] * len(report["predictions"])
+    assert "**No drift**" in (trained.root / "drift.md").read_text()
+    assert "none above thresholds" in proc.stdout
+
+
+def test_shifted_feature_missing_values_and_predictions_are_flagged(trained: Project) -> None:
+    frame = pd.read_csv(trained.root / DATA)
+    frame["worst_concave_points"] *= 1.8  # the model's strongest feature: predictions move too
+    frame.loc[frame.index[:120], "mean_texture"] = np.nan
+    frame.drop(columns=["diagnosis"]).to_csv(trained.root / "new.csv", index=False)
+    proc = trained.make("drift", f"REFERENCE={DATA}", "CURRENT=new.csv", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    report = json.loads((trained.root / "drift.json").read_text())
+    drifted = {f["name"]: f for f in report["features"] + report["predictions"] if f["drifted"]}
+    assert report["features"][0]["name"] == "worst_concave_points"  # top mover first
+    assert any("PSI" in r for r in drifted["worst_concave_points"]["reasons"])
+    assert any("missing rate" in r for r in drifted["mean_texture"]["reasons"])
+    assert "predicted class" in drifted or "proba_malignant" in drifted
+    assert set(drifted) < {f["name"] for f in report["features"] + report["predictions"]}
+    markdown = (trained.root / "drift.md").read_text()
+    assert "**Drift detected**" in markdown and "`worst_concave_points`" in markdown
+    assert "drift: DETECTED" in proc.stderr
+
+
+def test_unknown_reference_is_a_user_error(trained: Project) -> None:
+    proc = trained.cli("drift", "--reference", "no-such-rev", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "REFERENCE: no-such-rev: neither a file nor a git revision" in proc.stderr
+    assert not (trained.root / "drift.json").exists()
