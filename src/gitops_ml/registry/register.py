@@ -86,7 +86,7 @@ def _facts(
 
 def _attempt(
     snap: Snapshot, conf: settings.RegistrySettings, bump: str | None
-) -> tuple[Outcome, str | None]:
+) -> tuple[Outcome, list[str]]:
     """One pass against the tags as fetched: decide, and create the tag locally if due."""
     import gto.api
 
@@ -126,12 +126,13 @@ def _attempt(
             latest.version if latest else None, versions.SemVer.parse(conf.first_version), decision
         )
     )
-    title = f"Register {name} {version} ({decision.reason if decision.level == 'first' else decision.level + ': ' + decision.reason})"
+    label = decision.reason if decision.level == "first" else f"{decision.level}: {decision.reason}"
+    title = f"Register {name} {version} ({label})"
     facts = _facts(snap, version, decision, latest.tag if latest else None, result.verdict)
     event = gto.api.register(
         ".", name, snap.commit, version=version, message=tags.format_message(title, facts)
     )
-    summary = f"{name}: registered {event.tag} at {snap.commit[:12]} ({decision.level}: {decision.reason}); gate {result.verdict}{against}"
+    summary = f"{name}: registered {event.tag} at {snap.commit[:12]} ({label}); gate {result.verdict}{against}"
     return Outcome(summary, event.tag), [event.tag]
 
 
