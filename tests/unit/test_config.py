@@ -23,7 +23,9 @@ def test_stage_outputs_in_dvc_yaml_match_config_paths() -> None:
     assert stage_paths(evaluate, "outs") == {str(config.PREDICTIONS_FILE)}
     assert stage_paths(evaluate, "metrics") == {str(config.METRICS_FILE)}
     assert stage_paths(evaluate, "plots") == {str(config.PLOTS_DIR)}
-    assert {str(config.TRAIN_FILE), str(config.FEATURES_FILE)} <= stage_paths(stages["train"], "deps")
+    assert {str(config.TRAIN_FILE), str(config.FEATURES_FILE)} <= stage_paths(
+        stages["train"], "deps"
+    )
 
 
 def test_registered_model_artifact_is_the_trained_model_file() -> None:

@@ -36,7 +36,12 @@ def lock_entries() -> list[tuple[str, str, Marker | None, int]]:
         if match:
             name, version, marker = match.groups()
             entries.append(
-                (canonicalize_name(name.split("[")[0]), version, Marker(marker) if marker else None, 0)
+                (
+                    canonicalize_name(name.split("[")[0]),
+                    version,
+                    Marker(marker) if marker else None,
+                    0,
+                )
             )
         elif line.strip().startswith("--hash=sha256:") and entries:
             name, version, marker, hashes = entries[-1]
@@ -66,10 +71,14 @@ def test_lock_names_no_index_or_download_host_and_hashes_every_pin() -> None:
 
 
 @pytest.mark.parametrize("requirement", project_requirements(), ids=str)
-def test_every_declared_dependency_is_locked_at_a_version_it_allows(requirement: Requirement) -> None:
+def test_every_declared_dependency_is_locked_at_a_version_it_allows(
+    requirement: Requirement,
+) -> None:
     name = canonicalize_name(requirement.name)
     pins = [v for n, v, marker, _ in lock_entries() if n == name and applicable(marker)]
-    assert pins, f"{requirement.name} is in pyproject.toml but not in requirements.lock: run `make lock`"
+    assert pins, (
+        f"{requirement.name} is in pyproject.toml but not in requirements.lock: run `make lock`"
+    )
     assert all(requirement.specifier.contains(v, prereleases=True) for v in pins), (
         f"requirements.lock pins {requirement.name}=={pins} outside {requirement.specifier}: run `make lock`"
     )

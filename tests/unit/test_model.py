@@ -114,7 +114,9 @@ def test_saving_the_same_model_twice_gives_identical_bytes(tmp_path: Path) -> No
 
 def test_loaded_model_predicts_exactly_like_the_saved_one(tmp_path: Path) -> None:
     frame = mixed_frame("binary")
-    pipeline = model.build_pipeline(make_params("binary"), SPEC).fit(frame[SPEC.columns], frame["y"])
+    pipeline = model.build_pipeline(make_params("binary"), SPEC).fit(
+        frame[SPEC.columns], frame["y"]
+    )
     model.save(pipeline, tmp_path / "m.skops")
     loaded = model.load(tmp_path / "m.skops")
     np.testing.assert_array_equal(
