@@ -158,10 +158,21 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
     ref, cur = _finite(reference), _finite(current)
     if ref.size == 0 or cur.size == 0:
         return float("nan")
-    edges = np.unique(np.quantile(ref, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
-    size = edges.size + 1
-    ref_counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=size)
-    cur_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=size)
+    values = np.unique(ref)
+    if values.size <= bins:
+        # Few distinct values (flags, counts): one bin per value plus one for unseen values.
+        # Quantile edges would sit on the point masses and could hide a shift entirely.
+        ref_idx = np.searchsorted(values, ref)
+        pos = np.minimum(np.searchsorted(values, cur), values.size - 1)
+        cur_idx = np.where(values[pos] == cur, pos, values.size)
+        size = values.size + 1
+    else:
+        edges = np.unique(np.quantile(ref, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+        ref_idx = np.searchsorted(edges, ref, side="right")
+        cur_idx = np.searchsorted(edges, cur, side="right")
+        size = edges.size + 1
+    ref_counts = np.bincount(ref_idx, minlength=size)
+    cur_counts = np.bincount(cur_idx, minlength=size)
     return _psi_from_counts(ref_counts.astype(float), cur_counts.astype(float))
 
 

@@ -173,3 +173,10 @@ def test_column_drift_puts_the_top_mover_first_and_reports_missing_rates():
     assert by_name["colour"].kind == stats.CATEGORICAL and by_name["colour"].chi2_pvalue == 1.0
     assert by_name["moved"].kind == stats.NUMERIC and by_name["moved"].ks_pvalue < 1e-10
     assert by_name["colour"].ks_stat is None and by_name["moved"].chi2_stat is None
+
+
+def test_psi_sees_a_shift_of_a_few_valued_column_whose_point_masses_sit_on_quantile_edges() -> None:
+    reference = np.array([1.0, 0.0, 0.0])
+    assert stats.psi(reference, np.array([3.0, 2.0, 2.0]), bins=2) > 1.0
+    assert stats.psi(np.array([1.0, 1.0, 0.0]), np.array([0.0, 0.0, 0.0]), bins=2) > 1.0
+    assert stats.psi(reference, reference.copy(), bins=2) == 0.0
