@@ -7,7 +7,10 @@ from gitops_ml import params
 
 def main(argv: list[str]) -> int:
     p = params.load()
+    from gitops_ml.contract import load_schema_file
     from gitops_ml.model import build_estimator
+
+    load_schema_file(p)  # a broken contract file stops here, before DVC touches any output
 
     build_estimator(p)  # imports the estimator and checks its hyperparameter names
     print(f"params.yaml: ok ({p.data.task}, {p.model.estimator})")

@@ -195,7 +195,7 @@ def load(path: str | Path) -> Any:
             str(path),
             "(file)",
             f"not a valid skops model file ({err})",
-            "restore it with `dvc checkout`",
+            f"restore it with `dvc checkout --force {path}` or retrain",
         ) from None
     refused = sorted(t for t in untrusted if not _is_trusted(t))
     if refused:
@@ -203,11 +203,14 @@ def load(path: str | Path) -> Any:
             str(path),
             "types",
             f"model file contains untrusted type(s) {refused}; refusing to load it",
-            "the file may have been tampered with: restore it with `dvc checkout` or retrain",
+            f"the file may have been tampered with: restore it with `dvc checkout --force {path}` or retrain",
         )
     try:
         return sio.loads(data, trusted=list(untrusted))
     except Exception as err:
         raise UserError(
-            str(path), "(file)", f"cannot load model ({err})", "restore it with `dvc checkout`"
+            str(path),
+            "(file)",
+            f"cannot load model ({err})",
+            f"restore it with `dvc checkout --force {path}` or retrain",
         ) from None
