@@ -198,3 +198,19 @@ drift-issue: ## open, or update, the one open drift issue with drift.md (gh, GH_
 	    --json number --jq '.[0].number // empty'); \
 	if [ -n "$$number" ]; then gh issue edit "$$number" --body-file drift.md && echo "updated issue #$$number"; \
 	else gh issue create --title "$(DRIFT_TITLE)" --body-file drift.md; fi
+
+# --- scale: synthetic data at any size, scale benchmark (docs/scaling.md) ----------------
+# ROWS empty: the bundled sample (DATASET=breast_cancer). ROWS=N: data/synthetic_N.parquet.
+ROWS    ?=
+SEED    ?= 42
+DATASET ?= breast_cancer
+# BENCH_ROWS: the sizes to compare, smallest first (default 100000 1000000).
+BENCH_ROWS ?=
+
+.PHONY: sample-data benchmark-scale
+
+sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/synthetic_N.parquet (SEED=42)
+	$(PY) -m gitops_ml sample-data $(if $(ROWS),--rows "$(ROWS)" --seed "$(SEED)",--dataset "$(DATASET)")
+
+benchmark-scale: setup ## wall time and peak RSS per stage at 100k and 1M rows (BENCH_ROWS="a b")
+	$(PY) benchmarks/bench_scale.py $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
