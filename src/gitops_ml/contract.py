@@ -293,7 +293,7 @@ def enforce(frame: pd.DataFrame, params: Params, spec: FeatureSpec) -> None:
         _extra_columns(frame, spec, file, rules, schema_file) if rules and schema_file else []
     )
     try:
-        build_schema(params, spec, rules).validate(frame, lazy=True)
+        build_schema(params, spec, rules).validate(frame, lazy=True, inplace=True)  # no copy
     except SchemaErrors as errors:
         problems += _describe(frame, file, errors, schema_file)
     raise_all(problems)

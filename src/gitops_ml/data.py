@@ -96,12 +96,40 @@ def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
         ) from None
 
 
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet file with about half the peak memory of `pd.read_parquet`.
+
+    Without pre-buffering pyarrow decodes column chunks as it goes instead of holding the
+    whole compressed file too, and `self_destruct` hands each column's buffers to pandas
+    one at a time rather than keeping the Arrow table alive beside the DataFrame. The
+    result is the same frame, dtypes included (docs/scaling.md).
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=columns, pre_buffer=False)
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    release_arrow_memory()  # decode buffers go back to the OS before the caller allocates
+    return frame
+
+
+def release_arrow_memory() -> None:
+    """Return memory Arrow's allocator keeps cached after buffers are freed.
+
+    Frames from `read_parquet` share Arrow's buffers; once such a frame is dropped, its
+    pages stay cached by Arrow's allocator, where numpy cannot reuse them, until this runs.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def read_table(path: Path, file_format: str, options: CsvOptions) -> pd.DataFrame:
     """Read a CSV or Parquet file, turning every common problem into a UserError."""
     if file_format != "parquet":
         return _read_csv(path, options)
     try:
-        frame = pd.read_parquet(path)
+        frame = read_parquet(path)
     except Exception as err:  # pyarrow raises several types for a corrupt file
         raise UserError(
             str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"

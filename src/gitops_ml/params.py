@@ -96,7 +96,7 @@ class ModelParams(Section):
     estimator: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")]
     params: dict[str, Any] = {}
     scale_numeric: Literal["auto"] | bool = "auto"
-    numeric_impute: Literal["mean", "median", "most_frequent"] = "median"
+    numeric_impute: Literal["auto", "mean", "median", "most_frequent", "none"] = "auto"
 
 
 class EvaluateParams(Section):

@@ -29,11 +29,11 @@ def read_input(path: Path, p: params.Params) -> pd.DataFrame:
 
 
 def _categories(pipeline: Any, spec: FeatureSpec) -> dict[str, set[str]]:
-    """The categories the one-hot encoder learned, per column, as text."""
+    """The categories the encoder learned, per column, as text."""
     if not spec.categorical:
         return {}
     preprocess = pipeline.named_steps["preprocess"]
-    encoder = preprocess.named_transformers_["categorical"].named_steps["onehot"]
+    encoder = preprocess.named_transformers_["categorical"].named_steps["encode"]
     return {
         column: {str(v) for v in values}
         for column, values in zip(spec.categorical, encoder.categories_, strict=True)

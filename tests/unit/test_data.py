@@ -62,3 +62,21 @@ def test_regression_split_spans_the_target_range() -> None:
     source = frame().assign(y=np.arange(400, dtype=float))
     _, test = data.split(source, make_params("regression"))
     assert test["y"].min() < 40 and test["y"].max() > 360
+
+
+def test_read_parquet_gives_the_frame_pandas_gives(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    original = pd.DataFrame(
+        {
+            "x": np.where(rng.random(50) < 0.2, np.nan, rng.normal(size=50)),
+            "n": np.arange(50),
+            "colour": pd.Categorical(rng.choice(["red", "blue"], size=50)),
+            "text": rng.choice(["a", "b", None], size=50),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    original.to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(data.read_parquet(path), pd.read_parquet(path))
+    pd.testing.assert_frame_equal(
+        data.read_parquet(path, columns=["text", "x"]), pd.read_parquet(path)[["text", "x"]]
+    )

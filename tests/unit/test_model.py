@@ -69,9 +69,23 @@ def test_scaling_is_added_for_linear_models_and_skipped_for_trees() -> None:
     trees = model.build_pipeline(
         make_params("binary", "sklearn.ensemble.RandomForestClassifier"), SPEC
     )
-    numeric_steps = lambda p: dict(p.named_steps["preprocess"].transformers[0][1].steps)  # noqa: E731
-    assert "scale" in numeric_steps(linear)
-    assert "scale" not in numeric_steps(trees)
+    numeric = lambda p: p.named_steps["preprocess"].transformers[0][1]  # noqa: E731
+    assert list(dict(numeric(linear).steps)) == ["impute", "scale"]
+    assert numeric(trees) == "passthrough"  # trees split on raw values and route NaN themselves
+
+
+def test_numeric_impute_none_is_refused_for_estimators_that_reject_missing_values() -> None:
+    p = params.parse(
+        {
+            "data": {"path": "data/x.csv", "target": "y", "task": "binary"},
+            "model": {"estimator": ESTIMATORS["binary"], "numeric_impute": "none"},
+            "evaluate": {"primary_metric": "roc_auc"},
+        }
+    )
+    with pytest.raises(UserError) as err:
+        model.build_pipeline(p, SPEC)
+    assert err.value.field == "model.numeric_impute"
+    assert "LogisticRegression" in err.value.problem
 
 
 def test_seed_is_passed_to_estimators_that_take_random_state() -> None:
@@ -130,3 +144,18 @@ def test_missing_or_corrupt_model_file_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "junk.skops").write_bytes(b"not a zip")
     with pytest.raises(UserError, match="not a valid skops model file"):
         model.load(tmp_path / "junk.skops")
+
+
+def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively() -> None:
+    native = model.build_pipeline(make_params("multiclass"), SPEC)
+    as_numbers = model.build_pipeline(make_params("multiclass", categorical_features=None), SPEC)
+    for pipeline in (native, as_numbers):
+        encoder = dict(pipeline.named_steps["preprocess"].transformers[1][1].steps)["encode"]
+        assert type(encoder).__name__ == "OrdinalEncoder"  # one column per feature, not one-hot
+    assert list(native.named_steps["estimator"].categorical_features) == [False, False, True]
+    assert as_numbers.named_steps["estimator"].categorical_features is None  # the user's choice
+    frame = mixed_frame("multiclass")
+    for pipeline in (native, as_numbers):
+        pipeline.fit(frame[SPEC.columns], frame["y"])
+        unseen = frame[SPEC.columns].head(3).assign(colour="purple")  # unknown category
+        assert len(pipeline.predict(unseen)) == 3

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, metrics, model, params, predict
+from gitops_ml import config, data, metrics, model, params, predict
 from gitops_ml.atomic import atomic_path, write_text
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
@@ -50,7 +50,7 @@ def main() -> None:
 
     p = params.load()
     spec = FeatureSpec.load()
-    test = pd.read_parquet(config.TEST_FILE)
+    test = data.read_parquet(config.TEST_FILE)
     pipeline = model.load(config.MODEL_FILE)
     scored = predict.score(pipeline, test, spec)
     positive = metrics.resolve_positive(scored.classes, p.data.positive_class)

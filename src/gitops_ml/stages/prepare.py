@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
+
 from gitops_ml import config, contract, data, params
 from gitops_ml.atomic import atomic_path
+from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
+
+
+def _checked_parts(p: params.Params) -> tuple[FeatureSpec, pd.DataFrame, pd.DataFrame]:
+    """Read, enforce the contract and split; the raw frame is freed on return."""
+    frame = data.read_raw(p)
+    spec = data.resolve_features(frame, p)
+    contract.enforce(frame, p, spec)
+    keep = [*spec.columns, spec.target]
+    if list(frame.columns) != keep:
+        frame = frame[keep]
+    train, test = data.split(frame, p)
+    return spec, train, test
+
+
+def _write(part: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        part.to_parquet(tmp, index=False)
 
 
 @exit_on_user_error
 def main() -> None:
     p = params.load()
-    frame = data.read_raw(p)
-    spec = data.resolve_features(frame, p)
-    contract.enforce(frame, p, spec)
-    train, test = data.split(frame[[*spec.columns, spec.target]], p)
-    for part, path in ((train, config.TRAIN_FILE), (test, config.TEST_FILE)):
-        with atomic_path(path) as tmp:
-            part.to_parquet(tmp, index=False)
+    spec, train, test = _checked_parts(p)
+    summary = f"prepare: {len(train)} train / {len(test)} test rows, {len(spec.columns)} features"
+    _write(train, config.TRAIN_FILE)
+    del train  # one split in memory while the other is converted and written
+    _write(test, config.TEST_FILE)
     spec.save()
-    print(f"prepare: {len(train)} train / {len(test)} test rows, {len(spec.columns)} features")
+    print(summary)
 
 
 if __name__ == "__main__":

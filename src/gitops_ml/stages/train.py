@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-from gitops_ml import config, model, params
+from gitops_ml import config, data, model, params
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
+
+
+def _features(pipeline: Any, spec: FeatureSpec) -> tuple[Any, pd.Series]:
+    """Read the train split and fit the preprocessing steps; return their output and the target.
+
+    The same steps as `pipeline.fit`, but the DataFrame and the memory behind it are freed
+    before the estimator is fitted, so the estimator's own copies of the feature matrix
+    do not pile on top of the raw frame (docs/scaling.md).
+    """
+    frame = data.read_parquet(config.TRAIN_FILE, columns=[*spec.columns, spec.target])
+    target = frame.pop(spec.target)
+    features = pipeline[:-1].fit_transform(frame, target)
+    del frame
+    data.release_arrow_memory()
+    return features, target
 
 
 @exit_on_user_error
 def main() -> None:
     p = params.load()
     spec = FeatureSpec.load()
-    train = pd.read_parquet(config.TRAIN_FILE)
     pipeline = model.build_pipeline(p, spec)
-    pipeline.fit(train[spec.columns], train[spec.target])
+    features, target = _features(pipeline, spec)
+    pipeline[-1].fit(features, target)
+    rows = len(target)
+    del features, target
     model.save(pipeline, config.MODEL_FILE)
-    print(f"train: {p.model.estimator} fitted on {len(train)} rows -> {config.MODEL_FILE}")
+    print(f"train: {p.model.estimator} fitted on {rows} rows -> {config.MODEL_FILE}")
 
 
 if __name__ == "__main__":
