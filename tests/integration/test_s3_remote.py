@@ -220,7 +220,8 @@ def test_push_cut_off_part_way_fails_clearly_and_a_rerun_completes_it(
     try:
         failed = trained.dvc("push", "--jobs", "1", check=False)
         assert failed.returncode != 0
-        assert "failed to push data to the cloud" in failed.stderr, failed.stderr
+        # DVC names either the whole push or the first transfers it lost, by timing.
+        assert re.search(r"failed to (push data to the cloud|transfer)", failed.stderr)
         assert "Could not connect to the endpoint URL" in failed.stderr
         assert proxy.uploaded >= CUT_AFTER
         partial = stored_keys(s3_server, bucket)
