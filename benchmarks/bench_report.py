@@ -51,7 +51,7 @@ def build_repo(dest: Path) -> dict[str, str]:
     run([sys.executable, "-m", "gitops_ml", "data"], dest, env)
     run([dvc, "repro"], dest, env)
     run(["git", "add", "-A"], dest, env)
-    run(["git", "commit", "-qm", "base"], dest, env)
+    run(["git", "commit", "-qm", "base", "--allow-empty"], dest, env)  # repro may match HEAD
     run(["git", "checkout", "-qb", "pr"], dest, env)
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["model"]["params"]["max_iter"] = 50
