@@ -146,7 +146,9 @@ def test_missing_or_corrupt_model_file_is_a_user_error(tmp_path: Path) -> None:
         model.load(tmp_path / "junk.skops")
 
 
-def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively() -> None:
+def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively(
+    tmp_path: Path,
+) -> None:
     native = model.build_pipeline(make_params("multiclass"), SPEC)
     as_numbers = model.build_pipeline(make_params("multiclass", categorical_features=None), SPEC)
     for pipeline in (native, as_numbers):
@@ -159,3 +161,8 @@ def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively() 
         pipeline.fit(frame[SPEC.columns], frame["y"])
         unseen = frame[SPEC.columns].head(3).assign(colour="purple")  # unknown category
         assert len(pipeline.predict(unseen)) == 3
+    model.save(native, tmp_path / "native.skops")  # its category preprocessing loads safely
+    reloaded = model.load(tmp_path / "native.skops")
+    np.testing.assert_array_equal(
+        reloaded.predict_proba(frame[SPEC.columns]), native.predict_proba(frame[SPEC.columns])
+    )
