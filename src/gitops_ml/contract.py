@@ -3,6 +3,7 @@
 Built-in rules come from `params.yaml` (`contract:` and `data:`). A schema file
 (`contract.schema_file`, written by `make infer-schema` and reviewed by the user) adds
 per-column rules: type, missing values, range, allowed categories, target values.
+Columns whose names match `contract.forbidden_columns` (personal data) are refused.
 Every violation is collected (pandera's lazy mode) and reported at once with a few
 offending rows and the fix. pandera is imported only when data is checked, so
 `make check` can validate the schema file cheaply.
@@ -283,15 +284,46 @@ def _extra_columns(
     return [UserError(file, name, f"column is not in {schema_file}", fix) for name in extra]
 
 
+def forbidden_columns(columns: list[str], params: Params, file: str) -> list[UserError]:
+    """Columns whose name matches `contract.forbidden_columns` (e.g. personal data).
+
+    The raw file's columns are checked, not only the features: a matching column passes
+    only when `data.drop` names it, an explicit, reviewed decision that it never reaches
+    the model.
+    """
+    import re
+
+    dropped = set(params.data.drop)
+    problems = []
+    for column in columns:
+        if column in dropped:
+            continue
+        pattern = next(
+            (p for p in params.contract.forbidden_columns if re.search(p, str(column))), None
+        )
+        if pattern is not None:
+            problems.append(
+                UserError(
+                    file,
+                    str(column),
+                    f"column name matches forbidden pattern {pattern!r} "
+                    "(params.yaml contract.forbidden_columns)",
+                    f"add {str(column)!r} to data.drop in params.yaml (it then never reaches "
+                    "the model), or remove the column from the data",
+                )
+            )
+    return problems
+
+
 def enforce(frame: pd.DataFrame, params: Params, spec: FeatureSpec) -> None:
     """Raise one UserError listing every contract violation in `frame`."""
     from pandera.errors import SchemaErrors
 
     file, schema_file = params.data.path, params.contract.schema_file
     rules = load_schema_file(params)
-    problems = (
-        _extra_columns(frame, spec, file, rules, schema_file) if rules and schema_file else []
-    )
+    problems = forbidden_columns([str(c) for c in frame.columns], params, file)
+    if rules and schema_file:
+        problems += _extra_columns(frame, spec, file, rules, schema_file)
     try:
         build_schema(params, spec, rules).validate(frame, lazy=True, inplace=True)  # no copy
     except SchemaErrors as errors:

@@ -90,6 +90,22 @@ class ContractParams(Section):
     min_rows: Annotated[int, Field(ge=2)] = 20
     max_missing_fraction: UnitInterval = 0.5
     max_infinite_fraction: UnitInterval = 0.0
+    # Regular expressions (Python `re`, searched in each column name) for columns that must
+    # never reach the model, e.g. personal data; columns in data.drop are exempt.
+    forbidden_columns: list[str] = []
+
+    @model_validator(mode="after")
+    def _check_patterns(self) -> ContractParams:
+        import re
+
+        for i, pattern in enumerate(self.forbidden_columns):
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(
+                    f"forbidden_columns[{i}] {pattern!r} is not a regular expression ({err})"
+                ) from None
+        return self
 
 
 class ModelParams(Section):
