@@ -214,3 +214,15 @@ sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/
 
 benchmark-scale: setup ## wall time and peak RSS per stage at 100k and 1M rows (BENCH_ROWS="a b")
 	$(PY) benchmarks/bench_scale.py $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
+
+# --- debugging one prediction (docs/data-and-model-trust.md) -----------------------------
+# ROW: a 0-based index into the test split, or a JSON object of raw columns. It reaches the
+# command through the environment, so JSON needs no shell escaping beyond make's quoting.
+ROW ?=
+export ROW
+
+.PHONY: explain
+
+explain: setup ## one row taken apart: raw values, each preprocessing step, prediction, contributions (ROW=<index|JSON>)
+	@test -n "$$ROW" || { echo "usage: make explain ROW=<test-split index> or ROW='{\"col\": 1.5, ...}'" >&2; exit 2; }
+	$(PY) -m gitops_ml explain --row "$$ROW"

@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "behavioural and quality tests of the trained model",
     ),
     "predict": ("gitops_ml.serve:main", "score a CSV/Parquet file with the trained model"),
+    "explain": (
+        "gitops_ml.explain:main",
+        "one row: raw values, each preprocessing step, prediction, contributions",
+    ),
     # CI glue
     "ci-verify": (
         "gitops_ml.ci.verify:main",
