@@ -132,7 +132,7 @@ REV     ?= HEAD
 BUMP    ?=
 export STAGE VERSION REV BUMP
 
-.PHONY: register promote which-model model-card release ci-git-setup
+.PHONY: register promote which-model model-card release model-age ci-git-setup
 
 register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
 	$(PY) -m gitops_ml register --bump "$$BUMP"
@@ -149,6 +149,9 @@ model-card: setup ## write model_card.md: intended use, data, features, params, 
 
 release: setup ## GitHub Release for the version HEAD registered: model card as notes, model attached
 	$(PY) -m gitops_ml release
+
+model-age: setup ## age of the prod model from its registration tag; exit 1 past registry.max_model_age_days
+	$(PY) -m gitops_ml model-age $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
 
 ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (gh as git credential helper)
 	git config user.name "github-actions[bot]"

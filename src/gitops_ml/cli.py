@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.registry.cli:release_main",
         "publish a GitHub Release for the version HEAD registered",
     ),
+    "model-age": (
+        "gitops_ml.registry.cli:model_age_main",
+        "age of the production model; exit 1 when older than registry.max_model_age_days",
+    ),
     # data and model trust
     "infer-schema": (
         "gitops_ml.contract_cli:infer_main",

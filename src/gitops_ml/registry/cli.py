@@ -97,3 +97,22 @@ def release_main(argv: list[str]) -> int:
     with _gto_errors():
         print(release())
     return 0
+
+
+def model_age_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--summary", help="also append the verdict to this Markdown file")
+
+    args = _parser(
+        "model-age", "Age of the production model against registry.max_model_age_days.", build
+    ).parse_args(argv)
+    from gitops_ml.registry.staleness import production_age
+
+    with _gto_errors():
+        stage, age = production_age()
+    text = age.summary() if age else f"no version is in {stage}: no production model to age"
+    print(text)
+    if args.summary:
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(f"### Model age\n\n```\n{text}\n```\n")
+    return 1 if age and age.stale else 0

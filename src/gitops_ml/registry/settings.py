@@ -27,6 +27,9 @@ class RegistrySettings(BaseModel):
     # Stages only the approval workflow may assign (it runs in a protected GitHub environment).
     approval_stages: list[str] = ["prod"]
     intended_use: str = DEFAULT_USE
+    # `make model-age` (monitor workflow): the production model may be at most this many days
+    # older than its registration tag; null reports the age without a limit.
+    max_model_age_days: Annotated[int, Field(gt=0)] | None = None
 
 
 def parse(raw: dict[str, Any] | None) -> RegistrySettings:

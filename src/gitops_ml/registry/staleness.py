@@ -1,0 +1,91 @@
+"""`make model-age`: how old the production model is, against `registry.max_model_age_days`.
+
+A model trained on last year's data can be quietly wrong even when no input drifts, so
+the monitor workflow checks its age too. The age counts from the version's registration
+tag (`<model>@vX.Y.Z`, GTO), the date the model was accepted, not from its promotion:
+promoting an old version does not make it younger. Production is the last stage in
+`.gto`'s promotion order. Everything is read from git tags, so no model file is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from gitops_ml.errors import UserError
+from gitops_ml.registry import lineage, settings, tags
+
+SECONDS_PER_DAY = 86400
+
+
+@dataclass(frozen=True)
+class ModelAge:
+    name: str
+    stage: str
+    version: str
+    tag: str
+    registered_at: datetime
+    in_stage_since: datetime | None
+    now: datetime
+    limit_days: int | None
+
+    @property
+    def days(self) -> float:
+        return (self.now - self.registered_at).total_seconds() / SECONDS_PER_DAY
+
+    @property
+    def stale(self) -> bool:
+        return self.limit_days is not None and self.days > self.limit_days
+
+    def summary(self) -> str:
+        since = (
+            f", in {self.stage} since {self.in_stage_since:%Y-%m-%d}" if self.in_stage_since else ""
+        )
+        head = (
+            f"{self.name} {self.version} in {self.stage}: registered {self.registered_at:%Y-%m-%d} "
+            f"({self.tag}), {self.days:.0f} days ago{since}"
+        )
+        if self.limit_days is None:
+            return f"{head}; no limit set (registry.max_model_age_days)"
+        if not self.stale:
+            return f"{head}; within the limit of {self.limit_days} days"
+        return (
+            f"{head}; STALE: older than registry.max_model_age_days = {self.limit_days}\n"
+            "  fix: retrain on recent data and register and promote the new version "
+            "(docs/releases.md), or raise registry.max_model_age_days after review"
+        )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def production_age(now: datetime | None = None) -> tuple[str, ModelAge | None]:
+    """The production stage's name and its model's age; None when no version holds it."""
+    conf = settings.load()
+    name = lineage.current_artifact(conf).name
+    stage = tags.stages()[-1]
+    version = tags.in_stage(name, stage) if tags.registered(name) else None
+    if version is None:
+        return stage, None
+    found = next((v for v in tags._artifact(name).get_versions() if v.version == version), None)
+    if found is None or not found.registrations:
+        raise UserError(
+            "git tags",
+            f"{name}#{stage}",
+            f"{version} is in {stage} but has no registration tag {name}@{version}",
+            "fetch all tags (`git fetch --tags`), or register the version before promoting it",
+        )
+    registration = found.registrations[-1]
+    vstage = found.stages.get(stage)
+    entered = vstage.assignments[-1].created_at if vstage and vstage.assignments else None
+    return stage, ModelAge(
+        name=name,
+        stage=stage,
+        version=version,
+        tag=registration.tag,
+        registered_at=_utc(registration.created_at),
+        in_stage_since=_utc(entered) if entered else None,
+        now=now or datetime.now(timezone.utc),
+        limit_days=conf.max_model_age_days,
+    )
