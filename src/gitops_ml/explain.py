@@ -63,10 +63,8 @@ def row_from_test_split(text: str, test: pd.DataFrame) -> tuple[pd.DataFrame, st
     return row.drop(columns=[config.ROW_ID]), origin
 
 
-def row_from_json(text: str, pipeline: Any, spec: FeatureSpec) -> tuple[pd.DataFrame, str]:
-    """A JSON object of raw columns, checked like `make predict` checks its input."""
-    from gitops_ml.serve import check_input
-
+def parse_json(text: str) -> dict[str, Any]:
+    """The JSON object ROW holds; checked before the model is loaded, so mistakes stop fast."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
@@ -75,6 +73,15 @@ def row_from_json(text: str, pipeline: Any, spec: FeatureSpec) -> tuple[pd.DataF
         ) from None
     if not isinstance(raw, dict):
         raise UserError("ROW", "(JSON)", f"expected an object, got {type(raw).__name__}", ROW_HELP)
+    return raw
+
+
+def row_from_json(
+    raw: dict[str, Any], pipeline: Any, spec: FeatureSpec
+) -> tuple[pd.DataFrame, str]:
+    """A JSON object of raw columns, checked like `make predict` checks its input."""
+    from gitops_ml.serve import check_input
+
     row = pd.DataFrame([{k: (np.nan if v is None else v) for k, v in raw.items()}])
     check_input(row, pipeline, spec, "ROW")
     for column in spec.numeric:
@@ -241,12 +248,14 @@ def main(argv: list[str]) -> int:
     for path in (config.FEATURES_FILE, config.TRAIN_FILE, config.TEST_FILE):
         _need(path)
     spec = FeatureSpec.load()
-    pipeline = model.load(args.model)
     text = args.row.strip()
     if text.lstrip("-").isdigit():
         row, origin = row_from_test_split(text, pd.read_parquet(config.TEST_FILE))
+        pipeline = model.load(args.model)
     elif text.startswith(("{", "[", '"')) or not text:
-        row, origin = row_from_json(text, pipeline, spec)
+        raw = parse_json(text)
+        pipeline = model.load(args.model)
+        row, origin = row_from_json(raw, pipeline, spec)
     else:
         raise UserError("ROW", "", f"{text[:40]!r} is neither an index nor JSON", ROW_HELP)
     train = pd.read_parquet(config.TRAIN_FILE, columns=spec.columns)

@@ -31,9 +31,9 @@ def test_explain_a_test_row_and_a_json_row_and_name_every_mistake(trained: Proje
         "ROW=first": "is neither an index nor JSON",
     }
     for arg, words in mistakes.items():
-        proc = trained.make("explain", arg, check=False)
-        assert proc.returncode != 0, arg
+        proc = trained.cli("explain", "--row", arg.removeprefix("ROW="), check=False)
+        assert proc.returncode == 2, arg
         assert "Traceback" not in proc.stderr
         assert words in proc.stderr, proc.stderr
-    direct = trained.cli("explain", "--row", "500", check=False)
-    assert direct.returncode == 2
+    usage = trained.make("explain", check=False)
+    assert usage.returncode != 0 and "usage: make explain ROW=" in usage.stderr
