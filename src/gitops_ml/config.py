@@ -22,6 +22,10 @@ PREDICTIONS_FILE = Path("artifacts/eval/predictions.parquet")
 
 METRICS_DIR = Path("metrics")
 METRICS_FILE = METRICS_DIR / "metrics.json"
+# Quality beyond one number (gitops_ml.quality): simpler models, slices, feature importance.
+BASELINES_FILE = METRICS_DIR / "baselines.json"
+SLICES_FILE = METRICS_DIR / "slices.json"
+IMPORTANCE_FILE = METRICS_DIR / "importance.json"
 PLOTS_DIR = METRICS_DIR / "plots"
 # Latency depends on the machine, so it is kept out of dvc.lock and out of git.
 RUNTIME_FILE = METRICS_DIR / "runtime.json"

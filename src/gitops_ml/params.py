@@ -115,9 +115,25 @@ class ModelParams(Section):
     numeric_impute: Literal["auto", "mean", "median", "most_frequent", "none"] = "auto"
 
 
+class SliceSpec(Section):
+    """A slice of the test split: quantile bins of a numeric column, or a column's values."""
+
+    column: str
+    bins: Annotated[int, Field(ge=2, le=20)] | None = None  # None: one slice per value
+
+
 class EvaluateParams(Section):
     primary_metric: str
     latency_rows: Annotated[int, Field(gt=0)] = 1000
+    slices: list[SliceSpec] = []
+
+    @model_validator(mode="after")
+    def _check_slices(self) -> EvaluateParams:
+        columns = [s.column for s in self.slices]
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            raise ValueError(f"slices list column(s) {twice} more than once; keep one entry each")
+        return self
 
 
 class GateParams(Section):
@@ -128,6 +144,12 @@ class GateParams(Section):
     floor: float | None = None
     max_latency_growth: NonNegative | None = 0.5
     max_size_growth: NonNegative | None = 0.5
+    # The model must beat the linear baseline by this much (absolute; null: no rule).
+    min_lift_over_linear: float | None = None
+    # Worst slice's primary metric bar (direction as `floor`) and largest best-worst gap.
+    min_slice_metric: float | None = None
+    max_slice_gap: NonNegative | None = None
+    min_slice_rows: Annotated[int, Field(ge=1)] = 30  # smaller slices are reported, not gated
 
 
 class DriftParams(Section):

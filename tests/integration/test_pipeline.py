@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -85,6 +86,9 @@ def test_other_tasks_run_end_to_end_by_changing_params_only(
             "model.estimator": estimator,
             "model.params": {},
             "evaluate.primary_metric": metric,
+            "evaluate.slices": [
+                {"column": {"wine": "alcohol", "diabetes": "bmi"}[dataset], "bins": 3}
+            ],
             "gate.floor": None,
         }
     )
@@ -97,4 +101,9 @@ def test_other_tasks_run_end_to_end_by_changing_params_only(
         assert "roc_auc" in values
     else:
         assert set(values) >= {"rmse", "mae", "r2"} and values["r2"] > 0.3
+    slices = json.loads((trained.root / "metrics/slices.json").read_text())
+    (per_bin,) = slices.values()
+    assert len(per_bin) == 3 and all(row[metric] == row[metric] for row in per_bin.values())
+    baselines = json.loads((trained.root / "metrics/baselines.json").read_text())[metric]
+    assert set(baselines) == {"model", "linear", "dummy"}
     assert trained.repro() == []

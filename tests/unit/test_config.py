@@ -21,8 +21,15 @@ def test_stage_outputs_in_dvc_yaml_match_config_paths() -> None:
     assert stage_paths(stages["train"], "outs") == {str(config.MODEL_FILE)}
     evaluate = stages["evaluate"]
     assert stage_paths(evaluate, "outs") == {str(config.PREDICTIONS_FILE)}
-    assert stage_paths(evaluate, "metrics") == {str(config.METRICS_FILE)}
-    assert stage_paths(evaluate, "plots") == {str(config.PLOTS_DIR)}
+    assert stage_paths(evaluate, "metrics") == {
+        str(path)
+        for path in (
+            config.METRICS_FILE,
+            config.BASELINES_FILE,
+            config.SLICES_FILE,
+        )
+    }
+    assert stage_paths(evaluate, "plots") == {str(config.PLOTS_DIR), str(config.IMPORTANCE_FILE)}
     assert {str(config.TRAIN_FILE), str(config.FEATURES_FILE)} <= stage_paths(
         stages["train"], "deps"
     )

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, data, metrics, model, params, predict
+from gitops_ml import config, data, metrics, model, params, predict, quality
 from gitops_ml.atomic import atomic_path, write_text
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
@@ -59,6 +59,8 @@ def main() -> None:
 
     with atomic_path(config.PREDICTIONS_FILE) as tmp:
         predict.to_frame(scored, test[config.ROW_ID]).to_parquet(tmp, index=False)
+    primary = p.evaluate.primary_metric
+    quality.write_all(p, spec, pipeline, test, scored, values[primary])
     with Live(
         dir=str(config.METRICS_DIR),
         report=None,
@@ -72,7 +74,6 @@ def main() -> None:
     latency = latency_ms(pipeline, test[spec.columns], p.evaluate.latency_rows, p.seed)
     runtime = {"latency_ms_per_1000_rows": latency}
     write_text(config.RUNTIME_FILE, json.dumps(runtime, indent=2) + "\n")
-    primary = p.evaluate.primary_metric
     print(f"evaluate: {primary}={values[primary]:.4f} on {len(test)} test rows")
 
 
