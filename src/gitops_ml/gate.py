@@ -86,3 +86,88 @@ def check(
     _growth_rule(result, SIZE, base, current, rules.max_size_growth)
     _growth_rule(result, LATENCY, base, current, rules.max_latency_growth)
     return result
+
+
+def _better_by(primary: str, value: float, other: float) -> float:
+    """How much better `value` is than `other`, in the metric's direction."""
+    return value - other if HIGHER_IS_BETTER.get(primary, True) else other - value
+
+
+def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin: float) -> None:
+    row = (baselines or {}).get(primary) or {}
+    model, linear = row.get("model"), row.get("linear")
+    if not (_is_number(model) and _is_number(linear)):
+        result.fail(
+            f"min_lift_over_linear is set but metrics/baselines.json has no linear {primary}: "
+            "run `make repro`"
+        )
+        return
+    lift = _better_by(primary, model, linear)
+    if lift < margin:
+        result.fail(
+            f"lift over the linear baseline is {lift:+.4f} in {primary} ({model:.4f} vs "
+            f"{linear:.4f}), required at least {margin:+.4f}"
+        )
+
+
+def gated_slices(
+    primary: str, slices: dict | None, min_rows: int
+) -> tuple[dict[str, dict[str, float]], int]:
+    """{column: {slice: value}} of slices with enough rows and a finite metric; count left out."""
+    kept: dict[str, dict[str, float]] = {}
+    left_out = 0
+    for column, per in (slices or {}).items():
+        for label, row in per.items():
+            value = row.get(primary)
+            if row.get("rows", 0) >= min_rows and _is_number(value):
+                kept.setdefault(column, {})[label] = value
+            else:
+                left_out += 1
+    return kept, left_out
+
+
+def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: GateParams) -> None:
+    if rules.min_slice_metric is None and rules.max_slice_gap is None:
+        return
+    if not slices:
+        result.fail(
+            "a slice rule is set but metrics/slices.json has no slices: declare "
+            "evaluate.slices in params.yaml and run `make repro`"
+        )
+        return
+    kept, left_out = gated_slices(primary, slices, rules.min_slice_rows)
+    if left_out:
+        result.notes.append(
+            f"{left_out} slice(s) with fewer than {rules.min_slice_rows} rows or an undefined "
+            f"{primary} not gated"
+        )
+    higher = HIGHER_IS_BETTER.get(primary, True)
+    for column, values in kept.items():
+        worst = min(values, key=values.get) if higher else max(values, key=values.get)
+        best = max(values, key=values.get) if higher else min(values, key=values.get)
+        bar = rules.min_slice_metric
+        if bar is not None and _better_by(primary, values[worst], bar) < 0:
+            word = "below" if higher else "above"
+            result.fail(
+                f"slice {column} {worst}: {primary} {values[worst]:.4f} is {word} "
+                f"min_slice_metric {bar}"
+            )
+        gap = abs(values[best] - values[worst])
+        if rules.max_slice_gap is not None and gap > rules.max_slice_gap:
+            result.fail(
+                f"slices of {column} differ by {gap:.4f} in {primary} (limit "
+                f"{rules.max_slice_gap}): {best} {values[best]:.4f}, {worst} {values[worst]:.4f}"
+            )
+
+
+def check_quality(
+    result: GateResult,
+    primary: str,
+    baselines: dict | None,
+    slices: dict | None,
+    rules: GateParams,
+) -> None:
+    """Absolute rules on the PR alone: lift over the linear baseline, worst slice, slice gap."""
+    if rules.min_lift_over_linear is not None:
+        _lift_rule(result, primary, baselines, rules.min_lift_over_linear)
+    _slice_rules(result, primary, slices, rules)

@@ -77,7 +77,7 @@ def _significance(cmp, p):  # type: ignore[no-untyped-def]
 
 def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
     """The Markdown, whether the gate passed, and seconds spent waiting on the DVC CLI."""
-    from gitops_ml.report import charts, sections
+    from gitops_ml.report import charts, quality, sections
     from gitops_ml.report.compare import compare
     from gitops_ml.report.datadiff import data_changed, data_diff
 
@@ -96,6 +96,12 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
         sections.metrics_table(cmp),
         "",
         sections.significance_section(cmp, sig, sig_notes),
+        "",
+        quality.baselines_section(cmp.primary, cmp.quality.get("baselines"), p.gate),
+        "",
+        quality.slices_section(cmp.primary, cmp.quality.get("slices"), p.gate),
+        "",
+        quality.importance_section(cmp.primary, cmp.quality.get("importance")),
         "",
         sections.params_section(cmp),
         "",

@@ -16,6 +16,11 @@ from gitops_ml.params import Params
 from gitops_ml.report.base import Side
 
 DVC_LOCK = "dvc.lock"
+QUALITY_FILES = {
+    "baselines": config.BASELINES_FILE,
+    "slices": config.SLICES_FILE,
+    "importance": config.IMPORTANCE_FILE,
+}
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Comparison:
     model_unchanged: bool
     result: gate.GateResult
     notes: list[str] = field(default_factory=list)
+    # The PR's metrics/baselines.json, slices.json and importance.json (None when absent).
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -166,6 +173,8 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
     if base_metrics is not None and primary not in base_metrics and primary in pr_metrics:
         notes.append(f"BASE has no {primary}: the metric is new in this PR")
     result = gate.check(primary, current, previous, params.gate)
+    quality = {name: pr.json(path) for name, path in QUALITY_FILES.items()}
+    gate.check_quality(result, primary, quality["baselines"], quality["slices"], params.gate)
     return Comparison(
         base=base,
         pr=pr,
@@ -178,4 +187,5 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
         model_unchanged=same_model or (base_lock is not None and not reran),
         result=result,
         notes=notes,
+        quality=quality,
     )
