@@ -229,3 +229,9 @@ export ROW
 explain: setup ## one row taken apart: raw values, each preprocessing step, prediction, contributions (ROW=<index|JSON>)
 	@test -n "$$ROW" || { echo "usage: make explain ROW=<test-split index> or ROW='{\"col\": 1.5, ...}'" >&2; exit 2; }
 	$(PY) -m gitops_ml explain --row "$$ROW"
+
+# --- a new project: check your data against params.yaml before the first training ------
+.PHONY: init
+
+init: setup ## check data/ against params.yaml (target, task, contract) and print what to commit
+	$(PY) -m gitops_ml init

@@ -13,6 +13,10 @@ from gitops_ml.errors import UserError
 # name: (module:function taking argv and returning an exit code, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("gitops_ml.check:main", "validate params.yaml (and the estimator) before any work"),
+    "init": (
+        "gitops_ml.init:main",
+        "check your data against params.yaml before the first training",
+    ),
     "data": (
         "gitops_ml.fetch:main",
         "make data/ match data.dvc: dvc pull, else the embedded sample",

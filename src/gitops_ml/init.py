@@ -1,0 +1,138 @@
+"""`make init`: check a new project's data against its params before the first training.
+
+A first `make repro` on someone else's data fails late and one problem at a time: the
+target is misspelt, the task does not fit the target, a model test names a column of
+the sample data. This reads the data once, applies the same checks prepare and the
+model tests apply (`data.read_raw`, `contract.enforce`, `model_tests.validate`) plus
+the task-vs-target checks only a human choice can get wrong, and prints what to run
+and commit next. It changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from gitops_ml import params as params_mod
+from gitops_ml.config import DATA_DIR, PARAMS_FILE
+from gitops_ml.errors import UserError
+
+# A numeric classification target with more distinct values than this is almost certainly a
+# measured quantity (a price, a score): the task should be regression.
+MAX_CLASSES = 50
+
+
+def _check_location(p: params_mod.Params) -> None:
+    """data.dvc tracks data/: a file elsewhere would never reach the DVC remote."""
+    path = Path(p.data.path)
+    if path.is_absolute() or DATA_DIR not in path.parents:
+        raise UserError(
+            str(PARAMS_FILE),
+            "data.path",
+            f"{p.data.path!r} is not inside {DATA_DIR}/ (the folder data.dvc tracks)",
+            f"move the file into {DATA_DIR}/ and set data.path to e.g. {DATA_DIR}/{path.name}",
+        )
+
+
+def check_task(target: pd.Series, p: params_mod.Params) -> None:
+    """Refuse a task that cannot fit the target column's values."""
+    task, name, file = p.data.task, p.data.target, p.data.path
+    values = target.dropna()
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    distinct = int(values.nunique())
+    if task == "regression" and not numeric:
+        shown = ", ".join(map(repr, values.astype(str).unique()[:5].tolist()))
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is regression but the target holds labels ({shown}, ...)",
+            "set data.task in params.yaml to binary or multiclass, or point data.target at a "
+            "numeric column",
+        )
+    if task == "regression" and distinct <= 2:
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is regression but the target has only {distinct} distinct values",
+            "set data.task: binary in params.yaml (and data.positive_class)",
+        )
+    if task == "binary" and distinct > 2:
+        better = "regression" if numeric and distinct > MAX_CLASSES else "multiclass"
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is binary but the target has {distinct} distinct values",
+            f"set data.task: {better} in params.yaml (and positive_class: null)",
+        )
+    if task == "multiclass" and numeric and distinct > MAX_CLASSES:
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is multiclass but the target looks like a measure ({distinct} distinct "
+            f"numbers; more than {MAX_CLASSES} classes is unlikely)",
+            "set data.task: regression in params.yaml, with a regression estimator and "
+            "evaluate.primary_metric rmse, mae or r2",
+        )
+
+
+def _data_recorded() -> bool | None:
+    """Whether data/ already hashes to what data.dvc records; None without a data.dvc."""
+    from gitops_ml.fetch import DATA_DVC, _data_in_sync
+
+    if not Path(DATA_DVC).is_file():
+        return None
+    from dvc.repo import Repo
+
+    return _data_in_sync(Repo("."))
+
+
+def next_steps(p: params_mod.Params, recorded: bool | None) -> list[str]:
+    """The commands between a checked dataset and a pull request, in order."""
+    steps = []
+    if not recorded:
+        steps.append("dvc add data                # record your data's hash in data.dvc")
+    steps.append("make repro                  # prepare -> train -> evaluate")
+    files = ["data.dvc", "params.yaml", "dvc.lock", "metrics/"]
+    if p.contract.schema_file:
+        files.insert(2, p.contract.schema_file)
+    steps.append(f"git add {' '.join(files)}")
+    steps.append('git commit -m "Train on my data"')
+    steps.append("dvc push && git push          # data and model first, then the commit")
+    return steps
+
+
+def run(path: Path = PARAMS_FILE) -> list[str]:
+    """Every check, in the order a first training would hit them; returns the summary lines."""
+    from gitops_ml import check, contract, data, model_tests
+
+    p = params_mod.load(path)
+    check.main([])  # params, contract file, estimator and its hyperparameters
+    _check_location(p)
+    frame = data.read_raw(p)
+    check_task(frame[p.data.target], p)
+    spec = data.resolve_features(frame, p)
+    contract.enforce(frame, p, spec)
+    model_tests.validate(p, spec)
+    target = frame[p.data.target]
+    shape = (
+        f"{target.nunique()} classes"
+        if p.is_classification
+        else f"values {target.min():g} to {target.max():g}"
+    )
+    return [
+        f"init: {p.data.path} matches {path}: {len(frame)} rows, "
+        f"{len(spec.numeric)} numeric and {len(spec.categorical)} categorical features, "
+        f"target {p.data.target!r} ({p.data.task}, {shape})",
+    ]
+
+
+def main(argv: list[str]) -> int:
+    lines = run()
+    recorded = _data_recorded()
+    p = params_mod.load()
+    print("\n".join(lines))
+    state = "already matches data.dvc" if recorded else "is not recorded in data.dvc yet"
+    print(f"data/ {state}. Next, run and commit:")
+    print("\n".join(f"  {step}" for step in next_steps(p, recorded)))
+    return 0

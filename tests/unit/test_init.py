@@ -1,0 +1,76 @@
+"""The task-vs-target rules of `make init`, on small frames: which task fits which target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gitops_ml import init, params
+from gitops_ml.errors import UserError
+
+
+def _params(task: str, **data: Any) -> params.Params:
+    metric = "rmse" if task == "regression" else "accuracy"
+    return params.parse(
+        {
+            "data": {"path": "data/t.csv", "target": "y", "task": task, **data},
+            "model": {"estimator": "sklearn.linear_model.Ridge"},
+            "evaluate": {"primary_metric": metric},
+        }
+    )
+
+
+MEASURE = pd.Series(np.linspace(0.5, 99.5, 200))
+
+
+@pytest.mark.parametrize(
+    ("task", "values"),
+    [
+        ("binary", pd.Series(["a", "b"] * 10)),
+        ("binary", pd.Series([0, 1, 1, None])),
+        ("multiclass", pd.Series(["a", "b", "c"] * 5)),
+        ("multiclass", pd.Series(np.arange(200) % 40)),  # numbered classes
+        ("regression", MEASURE),
+        ("regression", pd.Series([1, 2, 3] * 5)),
+    ],
+)
+def test_tasks_that_fit_their_target_pass(task: str, values: pd.Series) -> None:
+    init.check_task(values, _params(task))
+
+
+@pytest.mark.parametrize(
+    ("task", "values", "problem", "fix"),
+    [
+        ("binary", pd.Series(["a", "b", "c"]), "has 3 distinct values", "task: multiclass"),
+        ("binary", MEASURE, "has 200 distinct values", "task: regression"),
+        ("multiclass", MEASURE, "target looks like a measure", "task: regression"),
+        ("regression", pd.Series(["x", "y", "z"]), "holds labels ('x', 'y', 'z'", "binary"),
+        ("regression", pd.Series([0.0, 1.0] * 9), "only 2 distinct values", "task: binary"),
+    ],
+)
+def test_a_task_that_cannot_fit_the_target_names_file_field_and_fix(
+    task: str, values: pd.Series, problem: str, fix: str
+) -> None:
+    with pytest.raises(UserError) as caught:
+        init.check_task(values, _params(task))
+    err = caught.value
+    assert (err.file, err.field) == ("data/t.csv", "data.target='y'")
+    assert problem in err.problem and fix in err.fix
+
+
+def test_data_outside_the_folder_dvc_tracks_is_refused() -> None:
+    with pytest.raises(UserError) as caught:
+        init._check_location(_params("regression", path="elsewhere/t.csv"))
+    assert caught.value.field == "data.path" and "data/t.csv" in caught.value.fix
+    init._check_location(_params("regression", path="data/sub/t.csv"))
+
+
+def test_next_steps_record_the_data_only_when_it_changed() -> None:
+    p = _params("regression")
+    assert init.next_steps(p, recorded=False)[0].startswith("dvc add data")
+    steps = init.next_steps(p, recorded=True)
+    assert not any(s.startswith("dvc add") for s in steps)
+    assert "git add data.dvc params.yaml dvc.lock metrics/" in steps
