@@ -51,7 +51,7 @@ def check_input(frame: pd.DataFrame, pipeline: Any, spec: FeatureSpec, file: str
     for column in spec.numeric:
         if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
             bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
-            rows = list(np.flatnonzero(bad.to_numpy())[:5])
+            rows = [int(i) for i in np.flatnonzero(bad.to_numpy())[:5]]
             problems.append(
                 UserError(
                     file,

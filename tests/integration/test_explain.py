@@ -24,7 +24,9 @@ def test_explain_a_test_row_and_a_json_row_and_name_every_mistake(trained: Proje
     out = trained.make("explain", f"ROW={json.dumps(raw)}").stdout
     assert "== raw row: JSON row" in out and "mean_radius" in out
 
+    not_a_number = json.dumps({**raw, "mean_radius": "wide"})
     mistakes = {
+        f"ROW={not_a_number}": "ROW: mean_radius: expected numbers; offending rows (0-based): [0]",
         "ROW=500": f"index 500 is out of range: the test split has {len(test)} rows",
         'ROW={"mean_radius": 1': "ROW: (JSON): invalid JSON",
         'ROW={"mean_radius": 14.0}': "ROW: worst_area: column is missing",
