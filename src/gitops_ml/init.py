@@ -18,6 +18,7 @@ from gitops_ml import params as params_mod
 from gitops_ml.config import DATA_DIR, PARAMS_FILE
 from gitops_ml.errors import UserError
 
+DVC_CONFIG = ".dvc/config"
 # A numeric classification target with more distinct values than this is almost certainly a
 # measured quantity (a price, a score): the task should be regression.
 MAX_CLASSES = 50
@@ -87,15 +88,33 @@ def _data_recorded() -> bool | None:
     return _data_in_sync(Repo("."))
 
 
-def next_steps(p: params_mod.Params, recorded: bool | None) -> list[str]:
+def _changed_config() -> list[str]:
+    """DVC's config when it has uncommitted edits (a new remote must reach CI too)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", DVC_CONFIG],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):  # no git, or not a repository
+        return []
+    return [DVC_CONFIG] if out.strip() else []
+
+
+def next_steps(
+    p: params_mod.Params, recorded: bool | None, extra: list[str] | None = None
+) -> list[str]:
     """The commands between a checked dataset and a pull request, in order."""
     steps = []
     if not recorded:
         steps.append("dvc add data                # record your data's hash in data.dvc")
     steps.append("make repro                  # prepare -> train -> evaluate")
-    files = ["data.dvc", "params.yaml", "dvc.lock", "metrics/"]
+    files = [*(extra or []), "data.dvc", "params.yaml", "dvc.lock", "metrics/"]
     if p.contract.schema_file:
-        files.insert(2, p.contract.schema_file)
+        files.insert(files.index("params.yaml") + 1, p.contract.schema_file)
     steps.append(f"git add {' '.join(files)}")
     steps.append('git commit -m "Train on my data"')
     steps.append("dvc push && git push          # data and model first, then the commit")
@@ -134,5 +153,5 @@ def main(argv: list[str]) -> int:
     print("\n".join(lines))
     state = "already matches data.dvc" if recorded else "is not recorded in data.dvc yet"
     print(f"data/ {state}. Next, run and commit:")
-    print("\n".join(f"  {step}" for step in next_steps(p, recorded)))
+    print("\n".join(f"  {step}" for step in next_steps(p, recorded, _changed_config())))
     return 0

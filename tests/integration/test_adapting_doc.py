@@ -63,6 +63,7 @@ def test_adapting_walkthrough_runs_from_a_fresh_clone_to_the_pr_report(template:
     out = template.run("bash", "-c", script(doc_commands(DOC.read_text(encoding="utf-8"))))
 
     assert "init: data/synthetic_1000.parquet matches params.yaml" in out.stdout
+    assert "git add .dvc/config data.dvc params.yaml dvc.lock metrics/" in out.stdout
     assert "Running stage 'train'" in out.stdout
     # Both branches reached origin; the data and both models reached the team's remote.
     heads = template.git("ls-remote", "--heads", str(origin)).stdout

@@ -74,3 +74,14 @@ def test_next_steps_record_the_data_only_when_it_changed() -> None:
     steps = init.next_steps(p, recorded=True)
     assert not any(s.startswith("dvc add") for s in steps)
     assert "git add data.dvc params.yaml dvc.lock metrics/" in steps
+
+
+def test_next_steps_commit_the_dvc_config_and_contract_when_given() -> None:
+    p = params.parse(
+        {
+            **_params("regression").model_dump(),
+            "contract": {"schema_file": "contract.yaml"},
+        }
+    )
+    add = next(s for s in init.next_steps(p, True, [".dvc/config"]) if s.startswith("git add"))
+    assert add == "git add .dvc/config data.dvc params.yaml contract.yaml dvc.lock metrics/"
