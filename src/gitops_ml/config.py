@@ -29,5 +29,6 @@ IMPORTANCE_FILE = METRICS_DIR / "importance.json"
 PLOTS_DIR = METRICS_DIR / "plots"
 # Latency depends on the machine, so it is kept out of dvc.lock and out of git.
 RUNTIME_FILE = METRICS_DIR / "runtime.json"
+TRAIN_RUNTIME_FILE = METRICS_DIR / "train_runtime.json"  # training time and peak memory
 
 ROW_ID = "row_id"  # original row number in the raw data; pairs test rows across commits

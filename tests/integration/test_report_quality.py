@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -30,6 +31,7 @@ def test_report_shows_baselines_slices_and_importance_and_the_rules_gate_them(
     importance = _section(report, "Feature importance (permutation, test split)")
     stored = json.loads((trained.root / "metrics/importance.json").read_text())
     assert f"| `{stored[0]['feature']}` |" in importance and len(stored) == 30
+    assert re.search(r"- Training: [\d.]+ s, peak memory [\d,]+ MB \(this machine", report)
 
     linear = json.loads((trained.root / "metrics/baselines.json").read_text())["roc_auc"]
     trained.set_params(**{"gate.min_lift_over_linear": 0.05, "gate.max_slice_gap": 0.001})

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import gate, metrics, params, quality
+from gitops_ml import gate, metrics, params, quality, resources
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError
 from gitops_ml.params import GateParams
 from gitops_ml.report import quality as report_quality
+from gitops_ml.report import sections
 
 SPEC = FeatureSpec(numeric=["signal", "noise"], categorical=["colour"], target="y")
 
@@ -207,3 +209,19 @@ def test_report_sections_show_baselines_slices_and_noise() -> None:
     text = report_quality.importance_section("roc_auc", rows)
     assert "removal would likely not hurt: `b`." in text
     assert "metrics/slices.json is missing" in report_quality.slices_section("roc_auc", None, rules)
+
+
+def test_training_numbers_are_shown_only_for_the_model_they_were_measured_on(
+    tmp_path: Path,
+) -> None:
+    model_file, runtime = tmp_path / "model.skops", tmp_path / "train_runtime.json"
+    model_file.write_bytes(b"model one")
+    resources.record(2.5, model_file, runtime)
+    data = resources.current(model_file, runtime)
+    assert data is not None and data["train_seconds"] == 2.5
+    assert data["train_peak_rss_mb"] > 10  # this test process holds at least pandas
+    line = sections._training_line(data)
+    assert line.startswith("- Training: 2.50 s, peak memory ") and line.endswith("not retrained)")
+    model_file.write_bytes(b"model two")  # retrained elsewhere, or checked out: stale numbers
+    assert resources.current(model_file, runtime) is None
+    assert "not recorded (train did not run" in sections._training_line(None)

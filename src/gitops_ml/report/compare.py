@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_ml import config, gate
+from gitops_ml import config, gate, resources
 from gitops_ml.params import Params
 from gitops_ml.report.base import Side
 
@@ -174,6 +174,7 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
         notes.append(f"BASE has no {primary}: the metric is new in this PR")
     result = gate.check(primary, current, previous, params.gate)
     quality = {name: pr.json(path) for name, path in QUALITY_FILES.items()}
+    quality["train_runtime"] = resources.current()
     gate.check_quality(result, primary, quality["baselines"], quality["slices"], params.gate)
     return Comparison(
         base=base,

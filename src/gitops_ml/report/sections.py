@@ -227,9 +227,22 @@ def pipeline_section(cmp: Comparison) -> str:
         old, new = base.get(name, ...), cmp.pr_metrics.get(name, ...)
         _, relative = _changes(old, new)
         lines.append(f"- {name}: {fmt(old)} → {fmt(new)} {unit} ({relative})")
+    lines.append(_training_line(cmp.quality.get("train_runtime")))
     lines.append(f"- BASE commit: `{cmp.base.sha}`")
     lines.append(f"- PR commit: `{cmp.pr.sha}`")
     return "\n".join(lines)
+
+
+def _training_line(runtime: dict[str, Any] | None) -> str:
+    """Training time and peak memory of the workspace's model, measured on this machine."""
+    if not runtime:
+        return "- Training time and peak memory: not recorded (train did not run in this workspace)"
+    seconds, peak = runtime.get("train_seconds"), runtime.get("train_peak_rss_mb")
+    memory = MISSING if not is_number(peak) else f"{peak:,.0f} MB"
+    took = MISSING if not is_number(seconds) else f"{seconds:,.2f} s"
+    return (
+        f"- Training: {took}, peak memory {memory} (this machine, PR only: BASE is not retrained)"
+    )
 
 
 def details(title: str, body: str) -> str:

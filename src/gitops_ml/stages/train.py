@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
 
-from gitops_ml import config, data, model, params
+from gitops_ml import config, data, model, params, resources
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
 
@@ -28,6 +29,7 @@ def _features(pipeline: Any, spec: FeatureSpec) -> tuple[Any, pd.Series]:
 
 @exit_on_user_error
 def main() -> None:
+    start = time.perf_counter()
     p = params.load()
     spec = FeatureSpec.load()
     pipeline = model.build_pipeline(p, spec)
@@ -36,6 +38,7 @@ def main() -> None:
     rows = len(target)
     del features, target
     model.save(pipeline, config.MODEL_FILE)
+    resources.record(time.perf_counter() - start)  # git-ignored: never in dvc.lock
     print(f"train: {p.model.estimator} fitted on {rows} rows -> {config.MODEL_FILE}")
 
 
