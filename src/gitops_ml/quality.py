@@ -22,6 +22,7 @@ from gitops_ml.params import ModelParams, Params, SliceSpec
 
 DIGITS = 6  # rounding of every stored number: stable bytes across BLAS builds
 MAX_CATEGORIES = 20  # a categorical slice column with more values needs grouping first
+BASELINE_MAX_ROWS = 200_000  # baselines fit on a seeded sample of larger train splits
 IMPORTANCE_REPEATS = 5
 IMPORTANCE_MAX_ROWS = 5000  # a seeded sample of larger test splits keeps evaluate fast
 IMPORTANCE_BATCH_ROWS = 50_000  # shuffled rows scored per predict call
@@ -225,6 +226,8 @@ def write_all(
     from gitops_ml import data
 
     train = data.read_parquet(config.TRAIN_FILE, columns=[*spec.columns, spec.target])
+    if len(train) > BASELINE_MAX_ROWS:  # a linear model has learned what it can long before
+        train = train.sample(n=BASELINE_MAX_ROWS, random_state=p.seed)
     _write(config.BASELINES_FILE, baselines(p, spec, train, test, model_value))
     del train
     _write(config.SLICES_FILE, slices(p, spec, test, scored))
