@@ -49,15 +49,6 @@ WINE = {
             ],
         ),
         (
-            "diabetes",
-            {**WINE, "data.path": "data/diabetes.csv", "data.target": "progression"},
-            [
-                "data/diabetes.csv: data.target='progression': task is multiclass but the "
-                "target looks like a measure",
-                "fix: set data.task: regression in params.yaml",
-            ],
-        ),
-        (
             "wine",
             {
                 **WINE,
@@ -83,7 +74,6 @@ WINE = {
     ],
     ids=[
         "misspelt-target",
-        "multiclass-on-a-measure",
         "regression-on-labels",
         "model-test-on-a-sample-column",
     ],
