@@ -166,6 +166,23 @@ def read_raw(params: Params) -> pd.DataFrame:
     return frame
 
 
+def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:
+    """A categorical column must hold text or categories: codes stored as numbers would meet
+    a text fill value for missing entries deep inside scikit-learn."""
+    numeric = [
+        c
+        for c in params.data.features.categorical
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if numeric:
+        raise UserError(
+            "params.yaml",
+            "data.features.categorical",
+            f"{numeric} hold numbers in {params.data.path}",
+            "list them under data.features.numeric, or store their values as text",
+        )
+
+
 def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     """Use the columns listed in params; infer the rest from dtypes when none are listed."""
     dp = params.data
@@ -179,6 +196,7 @@ def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
             "fix the names or remove them from params.yaml",
         )
     if listed:
+        _check_listed_kinds(frame, params)
         return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
     numeric, categorical = [], []
     for column in frame.columns:

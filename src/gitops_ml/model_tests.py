@@ -41,8 +41,11 @@ class Subject:
     test: pd.DataFrame
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """The number a test compares: positive-class probability (binary) or the prediction."""
+        """What a test compares: the positive-class probability (binary), every class's
+        probability (multiclass: labels cannot be subtracted), or the prediction."""
         features = frame[self.spec.columns]
+        if self.p.data.task == "multiclass":
+            return np.asarray(self.pipeline.predict_proba(features))
         if self.p.data.task == "binary":
             from gitops_ml.metrics import resolve_positive
 

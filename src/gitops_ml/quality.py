@@ -161,8 +161,9 @@ def importance(
     The definition of `sklearn.inspection.permutation_importance` (score minus the score
     with one column shuffled, mean and std over IMPORTANCE_REPEATS seeded shuffles), but
     the shuffled copies are scored in a few large batches instead of one predict call per
-    shuffle (one call on the sample data), and metrics use the report's vectorised forms. Positive: shuffling the feature
-    makes the model worse; `mean - 2 * std <= 0` is within the noise of shuffling.
+    shuffle (one call on the sample data), and metrics use the report's vectorised forms.
+    Positive: shuffling the feature makes the model worse; `mean - 2 * std <= 0` is within
+    the noise of shuffling.
     Rows {feature, importance (mean), std}, most important first: a DVC plot file.
     """
     from gitops_ml.predict import score
@@ -228,6 +229,7 @@ def write_all(
     train = data.read_parquet(config.TRAIN_FILE, columns=[*spec.columns, spec.target])
     if len(train) > BASELINE_MAX_ROWS:  # a linear model has learned what it can long before
         train = train.sample(n=BASELINE_MAX_ROWS, random_state=p.seed)
+        data.release_arrow_memory()  # the full split's pages, before the baselines allocate
     _write(config.BASELINES_FILE, baselines(p, spec, train, test, model_value))
     del train
     _write(config.SLICES_FILE, slices(p, spec, test, scored))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from gitops_ml import data, params
 from gitops_ml.config import ROW_ID
+from gitops_ml.errors import UserError
 
 
 def make_params(task: str = "binary", **split: object) -> params.Params:
@@ -80,3 +82,24 @@ def test_read_parquet_gives_the_frame_pandas_gives(tmp_path) -> None:  # type: i
     pd.testing.assert_frame_equal(
         data.read_parquet(path, columns=["text", "x"]), pd.read_parquet(path)[["text", "x"]]
     )
+
+
+def test_a_numeric_column_listed_as_categorical_is_refused_with_the_fix() -> None:
+    p = params.parse(
+        {
+            "data": {
+                "path": "x.csv",
+                "target": "y",
+                "task": "binary",
+                "features": {"numeric": ["x"], "categorical": ["code"]},
+            },
+            "model": {"estimator": "sklearn.dummy.DummyClassifier"},
+            "evaluate": {"primary_metric": "accuracy"},
+        }
+    )
+    rows = pd.DataFrame({"x": [0.5, 1.5], "code": [1, 2], "y": ["a", "b"]})
+    with pytest.raises(UserError) as err:
+        data.resolve_features(rows, p)
+    assert err.value.field == "data.features.categorical"
+    assert "['code']" in err.value.problem and "as text" in err.value.fix
+    assert data.resolve_features(rows.assign(code=["1", "2"]), p).categorical == ["code"]
