@@ -39,6 +39,11 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def better_by(primary: str, value: float, other: float) -> float:
+    """How much better `value` is than `other`, in the metric's direction."""
+    return value - other if HIGHER_IS_BETTER.get(primary, True) else other - value
+
+
 def _growth_rule(
     result: GateResult, name: str, base: dict, current: dict, limit: float | None
 ) -> None:
@@ -66,11 +71,9 @@ def check(
     if not _is_number(value):
         result.fail(f"{primary} is {value!r}, not a finite number")
         return result
-    if rules.floor is not None:
-        ok = value >= rules.floor if higher else value <= rules.floor
-        if not ok:
-            word = "below the floor" if higher else "above the ceiling"
-            result.fail(f"{primary} {value:.4f} is {word} {rules.floor}")
+    if rules.floor is not None and better_by(primary, value, rules.floor) < 0:
+        word = "below the floor" if higher else "above the ceiling"
+        result.fail(f"{primary} {value:.4f} is {word} {rules.floor}")
     if not base:
         result.notes.append("no base metrics: first model, nothing to compare against")
         return result
@@ -78,7 +81,7 @@ def check(
     if not _is_number(old):
         result.notes.append(f"base has no usable {primary}: comparison skipped")
     else:
-        drop = (old - value) if higher else (value - old)
+        drop = -better_by(primary, value, old)
         if drop > rules.max_drop:
             result.fail(
                 f"{primary} got worse by {drop:.4f} (limit {rules.max_drop}): {old:.4f} -> {value:.4f}"
@@ -86,11 +89,6 @@ def check(
     _growth_rule(result, SIZE, base, current, rules.max_size_growth)
     _growth_rule(result, LATENCY, base, current, rules.max_latency_growth)
     return result
-
-
-def _better_by(primary: str, value: float, other: float) -> float:
-    """How much better `value` is than `other`, in the metric's direction."""
-    return value - other if HIGHER_IS_BETTER.get(primary, True) else other - value
 
 
 def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin: float) -> None:
@@ -102,7 +100,7 @@ def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin:
             "run `make repro`"
         )
         return
-    lift = _better_by(primary, model, linear)
+    lift = better_by(primary, model, linear)
     if lift < margin:
         result.fail(
             f"lift over the linear baseline is {lift:+.4f} in {primary} ({model:.4f} vs "
@@ -146,7 +144,7 @@ def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: G
         worst = min(values, key=values.get) if higher else max(values, key=values.get)
         best = max(values, key=values.get) if higher else min(values, key=values.get)
         bar = rules.min_slice_metric
-        if bar is not None and _better_by(primary, values[worst], bar) < 0:
+        if bar is not None and better_by(primary, values[worst], bar) < 0:
             word = "below" if higher else "above"
             result.fail(
                 f"slice {column} {worst}: {primary} {values[worst]:.4f} is {word} "

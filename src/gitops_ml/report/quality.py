@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_ml import gate
-from gitops_ml.metrics import HIGHER_IS_BETTER
+from gitops_ml import config, gate
 from gitops_ml.params import GateParams
 from gitops_ml.report.base import finite
 from gitops_ml.report.sections import MISSING, cell, fmt
@@ -22,16 +21,15 @@ def baselines_section(primary: str, baselines: dict[str, Any] | None, rules: Gat
     lines = [f"## Baselines ({primary} on the same test split)", ""]
     row = (baselines or {}).get(primary)
     if not isinstance(row, dict):
-        return "\n".join([*lines, MISSING_FILE.format("metrics/baselines.json")])
+        return "\n".join([*lines, MISSING_FILE.format(config.BASELINES_FILE)])
     model = row.get("model")
-    higher = HIGHER_IS_BETTER.get(primary, True)
     lines += [f"| model | {primary} | model better by |", "|---|---:|---:|"]
     names = {"model": "**this model**", "linear": "linear", "dummy": "dummy"}
     for key, label in names.items():
         value = row.get(key)
         lift = MISSING
         if key != "model" and finite(model) and finite(value):
-            lift = f"{(model - value) if higher else (value - model):+.4f}"
+            lift = f"{gate.better_by(primary, model, value):+.4f}"
         lines.append(f"| {label} | {fmt(value)} | {lift} |")
     lines += [
         "",
@@ -49,7 +47,7 @@ def baselines_section(primary: str, baselines: dict[str, Any] | None, rules: Gat
 def slices_section(primary: str, slices: dict[str, Any] | None, rules: GateParams) -> str:
     lines = [f"## Slices ({primary} per slice of the test split)", ""]
     if slices is None:
-        return "\n".join([*lines, MISSING_FILE.format("metrics/slices.json")])
+        return "\n".join([*lines, MISSING_FILE.format(config.SLICES_FILE)])
     if not slices:
         return "\n".join([*lines, "No slices declared (`evaluate.slices` in params.yaml)."])
     kept, _ = gate.gated_slices(primary, slices, rules.min_slice_rows)
@@ -89,7 +87,7 @@ def importance_section(primary: str, rows: list[dict[str, Any]] | None) -> str:
 
     lines = ["## Feature importance (permutation, test split)", ""]
     if not isinstance(rows, list):
-        return "\n".join([*lines, MISSING_FILE.format("metrics/importance.json")])
+        return "\n".join([*lines, MISSING_FILE.format(config.IMPORTANCE_FILE)])
     lines += [
         f"| feature | drop in {primary} when shuffled | std |",
         "|---|---:|---:|",
@@ -100,7 +98,7 @@ def importance_section(primary: str, rows: list[dict[str, Any]] | None) -> str:
             f"{fmt(row.get('std'))} |"
         )
     if len(rows) > MAX_IMPORTANCE_ROWS:
-        lines.append(f"\n… and {len(rows) - MAX_IMPORTANCE_ROWS} more in metrics/importance.json.")
+        lines.append(f"\n… and {len(rows) - MAX_IMPORTANCE_ROWS} more in {config.IMPORTANCE_FILE}.")
     noise = within_noise(rows)
     lines.append("")
     if noise:
