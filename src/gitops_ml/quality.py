@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, metrics
+from gitops_ml import config, metrics, predict
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError
 from gitops_ml.params import ModelParams, Params, SliceSpec
@@ -37,12 +37,6 @@ EXTRA_HYPER = {"sklearn.linear_model.LogisticRegression": {"max_iter": 1000}}
 def _round(value: float) -> float | None:
     """Rounded for stable bytes; NaN (an undefined metric) is stored as null."""
     return None if not np.isfinite(value) else round(float(value), DIGITS)
-
-
-def _score(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> metrics.Scored:
-    from gitops_ml import predict
-
-    return predict.score(pipeline, frame, spec)
 
 
 def baseline_params(p: Params, name: str) -> Params:
@@ -68,7 +62,7 @@ def baselines(
     for name in BASELINES:
         pipeline = build_pipeline(baseline_params(p, name), spec)
         pipeline.fit(train[spec.columns], train[spec.target])
-        scored = _score(pipeline, test, spec)
+        scored = predict.score(pipeline, test, spec)
         positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
         values[name] = _round(metrics.compute(scored, (primary,), positive)[primary])
     return {primary: values}
@@ -154,7 +148,11 @@ def _permuted_blocks(
 
 
 def importance(
-    p: Params, spec: FeatureSpec, pipeline: Any, test: pd.DataFrame
+    p: Params,
+    spec: FeatureSpec,
+    pipeline: Any,
+    test: pd.DataFrame,
+    scored: metrics.Scored | None = None,
 ) -> list[dict[str, Any]]:
     """Permutation importance on the test split, in units of the primary metric.
 
@@ -166,17 +164,17 @@ def importance(
     the noise of shuffling.
     Rows {feature, importance (mean), std}, most important first: a DVC plot file.
     """
-    from gitops_ml.predict import score
     from gitops_ml.report.significance import metric_on_rows  # vectorised, equal to metrics
 
     primary = p.evaluate.primary_metric
     sign = 1.0 if metrics.HIGHER_IS_BETTER[primary] else -1.0
     frame = test
     if len(frame) > IMPORTANCE_MAX_ROWS:
-        frame = frame.sample(n=IMPORTANCE_MAX_ROWS, random_state=p.seed)
+        frame, scored = frame.sample(n=IMPORTANCE_MAX_ROWS, random_state=p.seed), None
+    # evaluate passes the test split's scores in: the reference needs no second predict
+    first = scored if scored is not None else predict.score(pipeline, frame, spec)
     features = frame[spec.columns].reset_index(drop=True)
     target = frame[spec.target].to_numpy()
-    first = score(pipeline, frame, spec)
     positive = metrics.resolve_positive(first.classes, p.data.positive_class)
 
     reference = sign * metrics.compute(first, (primary,), positive)[primary]
@@ -187,7 +185,7 @@ def importance(
         columns = spec.columns[start : start + per_chunk]
         batch = _permuted_blocks(features, columns, rng)
         batch[spec.target] = np.tile(target, len(columns) * IMPORTANCE_REPEATS)
-        value = metric_on_rows(primary, score(pipeline, batch, spec), positive)
+        value = metric_on_rows(primary, predict.score(pipeline, batch, spec), positive)
         for i, column in enumerate(columns):
             drops[column] = []
             for r in range(IMPORTANCE_REPEATS):
@@ -233,4 +231,4 @@ def write_all(
     _write(config.BASELINES_FILE, baselines(p, spec, train, test, model_value))
     del train
     _write(config.SLICES_FILE, slices(p, spec, test, scored))
-    _write(config.IMPORTANCE_FILE, importance(p, spec, pipeline, test))
+    _write(config.IMPORTANCE_FILE, importance(p, spec, pipeline, test, scored))
