@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, params
+from gitops_ml import config, data, params
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError
 
@@ -250,7 +250,7 @@ def main(argv: list[str]) -> int:
     spec = FeatureSpec.load()
     text = args.row.strip()
     if text.lstrip("-").isdigit():
-        row, origin = row_from_test_split(text, pd.read_parquet(config.TEST_FILE))
+        row, origin = row_from_test_split(text, data.read_parquet(config.TEST_FILE))
         pipeline = model.load(args.model)
     elif text.startswith(("{", "[", '"')) or not text:
         raw = parse_json(text)
@@ -258,6 +258,6 @@ def main(argv: list[str]) -> int:
         row, origin = row_from_json(raw, pipeline, spec)
     else:
         raise UserError("ROW", "", f"{text[:40]!r} is neither an index nor JSON", ROW_HELP)
-    train = pd.read_parquet(config.TRAIN_FILE, columns=spec.columns)
+    train = data.read_parquet(config.TRAIN_FILE, columns=spec.columns)
     print(render(origin, row, spec, pipeline, explain(pipeline, row, spec, train, p)))
     return 0
