@@ -7,9 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_ml import config, data, model, params, resources
+from gitops_ml import config, data, model, params, predict, resources
 from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import exit_on_user_error
+from gitops_ml.errors import UserError, exit_on_user_error
+
+# Words in scikit-learn's messages when a fit diverges (MLP, SGD: "non-finite parameter
+# weights", "Floating-point under-/overflow"), as opposed to a bug or a bad parameter.
+NUMERIC_FAILURES = ("non-finite", "overflow", "infs or nans")
 
 
 def _features(pipeline: Any, spec: FeatureSpec) -> tuple[Any, pd.Series]:
@@ -27,6 +31,18 @@ def _features(pipeline: Any, spec: FeatureSpec) -> tuple[Any, pd.Series]:
     return features, target
 
 
+def _fit(estimator: Any, features: Any, target: pd.Series, name: str) -> None:
+    """Fit; an estimator's own numerical failure (weights overflowed) is the user's to fix."""
+    try:
+        estimator.fit(features, target)
+    except (ValueError, FloatingPointError) as err:
+        if not any(word in str(err).lower() for word in NUMERIC_FAILURES):
+            raise
+        raise UserError(
+            "params.yaml", "model", f"{name} failed numerically: {err}", predict.UNSTABLE_FIX
+        ) from None
+
+
 @exit_on_user_error
 def main() -> None:
     start = time.perf_counter()
@@ -34,7 +50,8 @@ def main() -> None:
     spec = FeatureSpec.load()
     pipeline = model.build_pipeline(p, spec)
     features, target = _features(pipeline, spec)
-    pipeline[-1].fit(features, target)
+    _fit(pipeline[-1], features, target, p.model.estimator)
+    predict.check_stability(pipeline[-1], features, target, p.data.task)
     rows = len(target)
     del features, target
     model.save(pipeline, config.MODEL_FILE)
