@@ -7,6 +7,7 @@ in ROC AUC and a rise in RMSE are both regressions.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gitops_ml.metrics import HIGHER_IS_BETTER
@@ -158,14 +159,61 @@ def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: G
             )
 
 
+def opportunity_gaps(
+    slices: dict | None, sensitive: Sequence[str], min_rows: int
+) -> dict[str, tuple[float, str, str] | None]:
+    """Per sensitive column: (largest true-positive-rate difference, best group, worst group)
+    over groups with at least `min_rows` rows and a defined rate; None when under two."""
+    gaps: dict[str, tuple[float, str, str] | None] = {}
+    for column in sensitive:
+        rates = {
+            label: row["tpr"]
+            for label, row in (slices or {}).get(column, {}).items()
+            if row.get("rows", 0) >= min_rows and _is_number(row.get("tpr"))
+        }
+        if len(rates) < 2:
+            gaps[column] = None
+            continue
+        best, worst = max(rates, key=rates.get), min(rates, key=rates.get)
+        gaps[column] = (rates[best] - rates[worst], best, worst)
+    return gaps
+
+
+def _opportunity_rule(
+    result: GateResult, slices: dict | None, sensitive: Sequence[str], rules: GateParams
+) -> None:
+    limit = rules.max_opportunity_gap
+    if limit is None:
+        return
+    for column, gap in opportunity_gaps(slices, sensitive, rules.min_slice_rows).items():
+        if column not in (slices or {}):
+            result.fail(
+                f"max_opportunity_gap is set but metrics/slices.json has no slices of the "
+                f"sensitive column {column!r}: run `make repro`"
+            )
+        elif gap is None:
+            result.notes.append(
+                f"sensitive column {column}: fewer than two groups with "
+                f"{rules.min_slice_rows}+ rows and positives; equal opportunity not gated"
+            )
+        elif gap[0] > limit:
+            result.fail(
+                f"true-positive rate differs by {gap[0]:.4f} between groups of the sensitive "
+                f"column {column} (limit {limit}): {gap[1]} vs {gap[2]}"
+            )
+
+
 def check_quality(
     result: GateResult,
     primary: str,
     baselines: dict | None,
     slices: dict | None,
     rules: GateParams,
+    sensitive: Sequence[str] = (),
 ) -> None:
-    """Absolute rules on the PR alone: lift over the linear baseline, worst slice, slice gap."""
+    """Absolute rules on the PR alone: lift over the linear baseline, worst slice, slice gap,
+    and equal opportunity across the groups of each `sensitive` slice column."""
     if rules.min_lift_over_linear is not None:
         _lift_rule(result, primary, baselines, rules.min_lift_over_linear)
     _slice_rules(result, primary, slices, rules)
+    _opportunity_rule(result, slices, sensitive, rules)

@@ -120,6 +120,9 @@ class SliceSpec(Section):
 
     column: str
     bins: Annotated[int, Field(ge=2, le=20)] | None = None  # None: one slice per value
+    # A protected attribute (age, sex, region...): its groups also get selection and error
+    # rates for the inclusion check, and `gate.max_opportunity_gap` applies to it.
+    sensitive: bool = False
 
 
 class EvaluateParams(Section):
@@ -134,6 +137,10 @@ class EvaluateParams(Section):
         if twice:
             raise ValueError(f"slices list column(s) {twice} more than once; keep one entry each")
         return self
+
+    @property
+    def sensitive_columns(self) -> tuple[str, ...]:
+        return tuple(s.column for s in self.slices if s.sensitive)
 
 
 class GateParams(Section):
@@ -150,6 +157,9 @@ class GateParams(Section):
     min_slice_metric: float | None = None
     max_slice_gap: NonNegative | None = None
     min_slice_rows: Annotated[int, Field(ge=1)] = 30  # smaller slices are reported, not gated
+    # Equal opportunity (binary tasks): largest allowed difference in true-positive rate
+    # between the groups of a sensitive slice column.
+    max_opportunity_gap: UnitInterval | None = None
 
 
 class DriftParams(Section):
@@ -210,6 +220,22 @@ class Params(Section):
             raise ValueError(
                 f"evaluate.primary_metric {self.evaluate.primary_metric!r} does not fit task "
                 f"{self.data.task!r}; allowed: {', '.join(allowed)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_inclusion(self) -> Params:
+        if self.gate.max_opportunity_gap is None:
+            return self
+        if self.data.task != "binary":
+            raise ValueError(
+                "gate.max_opportunity_gap compares true-positive rates, which need a binary "
+                f"task (data.task is {self.data.task!r}); use gate.max_slice_gap instead"
+            )
+        if not any(s.sensitive for s in self.evaluate.slices):
+            raise ValueError(
+                "gate.max_opportunity_gap is set but no evaluate.slices entry has "
+                "`sensitive: true`; mark the protected attribute's slice"
             )
         return self
 

@@ -108,18 +108,39 @@ def slice_labels(frame: pd.DataFrame, spec: FeatureSpec, sl: SliceSpec, index: i
     return labels
 
 
+def _share(flags: np.ndarray) -> float | None:
+    return _round(float(flags.mean())) if len(flags) else None
+
+
+def group_rates(scored: metrics.Scored, positive: object) -> dict[str, float | None]:
+    """Inclusion figures of one group (binary tasks): how often it is predicted positive,
+    and the true- and false-positive rates (null when the group has no such rows)."""
+    predicted = scored.y_pred == positive
+    actual = scored.y_true == positive
+    return {
+        "selection_rate": _share(predicted),
+        "tpr": _share(predicted[actual]),
+        "fpr": _share(predicted[~actual]),
+    }
+
+
 def slices(p: Params, spec: FeatureSpec, test: pd.DataFrame, scored: metrics.Scored) -> dict:
-    """Primary metric and row count per slice: {column: {slice: {"rows": n, metric: v}}}."""
+    """Primary metric and row count per slice: {column: {slice: {"rows": n, metric: v}}};
+    slices of a sensitive column in a binary task also carry `group_rates`."""
     primary = p.evaluate.primary_metric
     positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for i, sl in enumerate(p.evaluate.slices):
         labels = slice_labels(test, spec, sl, i).to_numpy()
+        rates = sl.sensitive and p.data.task == "binary"
         per: dict[str, dict[str, Any]] = {}
         for label in sorted(set(labels), key=_label_order):
             rows = np.flatnonzero(labels == label)
-            value = metrics.compute(scored.take(rows), (primary,), positive)[primary]
+            group = scored.take(rows)
+            value = metrics.compute(group, (primary,), positive)[primary]
             per[str(label)] = {"rows": len(rows), primary: _round(value)}
+            if rates:
+                per[str(label)].update(group_rates(group, positive))
         out[sl.column] = per
     return out
 

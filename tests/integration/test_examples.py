@@ -7,6 +7,7 @@ tests and writes the pull-request report against the template's main.
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -56,3 +57,20 @@ def test_example_trains_passes_its_gate_and_model_tests_and_reports(
     report = (template.root / "report.md").read_text(encoding="utf-8")
     assert f"**{metric}** (primary)" in report
     assert f"| `data.path` | data/breast_cancer.csv | {data_file} |" in report
+    if name == "clinic-categorical":
+        _check_inclusion(template, report)
+
+
+def _check_inclusion(project: Project, report: str) -> None:
+    """The clinic example marks age_band sensitive: rates per group, a report table, a gate."""
+    slices = json.loads((project.root / "metrics/slices.json").read_text())
+    bands = slices["age_band"]
+    assert all({"selection_rate", "tpr", "fpr"} <= set(row) for row in bands.values())
+    assert all("tpr" not in row for row in slices["region"].values())  # not sensitive
+    assert "## Inclusion (groups of sensitive attributes)" in report
+    assert f"| `age_band` | age_band_00 | {bands['age_band_00']['rows']} |" in report
+    project.commit("clinic example trained")
+    project.set_params(**{"gate.max_opportunity_gap": 0.1})
+    gate = project.cli("gate", "--base", "HEAD", check=False)
+    assert gate.returncode == 1
+    assert "between groups of the sensitive column age_band (limit 0.1)" in gate.stdout

@@ -101,6 +101,10 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
         "",
         quality.slices_section(cmp.primary, cmp.quality.get("slices"), p.gate),
         "",
+        quality.inclusion_section(
+            cmp.quality.get("slices"), p.evaluate.sensitive_columns, p.data.task, p.gate
+        ),
+        "",
         quality.importance_section(cmp.primary, cmp.quality.get("importance")),
         "",
         sections.params_section(cmp),

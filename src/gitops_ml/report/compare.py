@@ -175,7 +175,14 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
     result = gate.check(primary, current, previous, params.gate)
     quality = {name: pr.json(path) for name, path in QUALITY_FILES.items()}
     quality["train_runtime"] = resources.current()
-    gate.check_quality(result, primary, quality["baselines"], quality["slices"], params.gate)
+    gate.check_quality(
+        result,
+        primary,
+        quality["baselines"],
+        quality["slices"],
+        params.gate,
+        params.evaluate.sensitive_columns,
+    )
     return Comparison(
         base=base,
         pr=pr,

@@ -82,6 +82,54 @@ def slices_section(primary: str, slices: dict[str, Any] | None, rules: GateParam
     return "\n".join(lines)
 
 
+def inclusion_section(
+    slices: dict[str, Any] | None, sensitive: tuple[str, ...], task: str, rules: GateParams
+) -> str:
+    """Per group of each sensitive attribute: selection, true- and false-positive rates."""
+    lines = ["## Inclusion (groups of sensitive attributes)", ""]
+    if not sensitive:
+        return "\n".join(
+            [
+                *lines,
+                "No sensitive attribute declared: mark a slice `sensitive: true` under "
+                "`evaluate.slices` in params.yaml (docs/report.md).",
+            ]
+        )
+    if slices is None:
+        return "\n".join([*lines, MISSING_FILE.format(config.SLICES_FILE)])
+    if task != "binary":
+        names = ", ".join(f"`{c}`" for c in sensitive)
+        return "\n".join(
+            [*lines, f"{names}: see the slice table; rates per group are for binary tasks."]
+        )
+    lines += [
+        "| attribute | group | rows | selected | true-positive rate | false-positive rate |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for column in sensitive:
+        for label, row in (slices.get(column) or {}).items():
+            lines.append(
+                f"| `{cell(column)}` | {cell(label)} | {row.get('rows', 0)} | "
+                f"{fmt(row.get('selection_rate'))} | {fmt(row.get('tpr'))} | "
+                f"{fmt(row.get('fpr'))} |"
+            )
+    lines.append("")
+    for column, gap in gate.opportunity_gaps(slices, sensitive, rules.min_slice_rows).items():
+        if gap is None:
+            lines.append(f"`{column}`: fewer than two groups large enough to compare.")
+        else:
+            lines.append(
+                f"`{column}`: true-positive rates differ by {gap[0]:.4f} ({gap[1]} vs {gap[2]})."
+            )
+    limit = rules.max_opportunity_gap
+    lines.append(
+        "Gate rule `max_opportunity_gap` is off."
+        if limit is None
+        else f"Gate: true-positive rates within a sensitive attribute differ by at most {limit}."
+    )
+    return "\n".join(lines)
+
+
 def importance_section(primary: str, rows: list[dict[str, Any]] | None) -> str:
     from gitops_ml.quality import within_noise
 
