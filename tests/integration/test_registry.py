@@ -31,6 +31,8 @@ BRANCHES = {
     "schema": ("main", {"data.drop": ["symmetry_error"]}, "Drop a feature", True),
     # the retrained model under a floor it cannot reach: the gate must refuse it
     "strict": ("retrain", {"gate.floor": 0.999}, "Raise the gate's floor", False),
+    # ...and under a quality rule: it must beat the linear baseline, which it does not
+    "lift": ("retrain", {"gate.min_lift_over_linear": 0.0}, "Demand a lift", False),
 }
 
 
@@ -377,3 +379,16 @@ def test_model_card_describes_the_registered_model_and_is_byte_reproducible(
     assert "scikit-learn==" in card and "requirements.lock` sha256" in card
     trained.make("model-card")
     assert card_path.read_text() == card
+
+
+def test_registration_applies_the_quality_rules_to_the_committed_baselines(
+    registry: Registry,
+) -> None:
+    ci = registry.clone("ci")
+    merge(ci, "lift")
+    baselines = json.loads((ci.root / "metrics/baselines.json").read_text())["roc_auc"]
+    assert baselines["linear"] > baselines["model"]  # the sample's linear model is better
+    result = register(ci, check=False)
+    assert result.returncode == 1
+    assert "not registered: gate FAILED: lift over the linear baseline is" in result.stdout
+    assert registry.tags() == [f"{MODEL}@v1.0.0"]

@@ -152,6 +152,12 @@ def snapshot(rev: str | None, settings: RegistrySettings) -> Snapshot:
     )
 
 
+def committed_json(commit: str, path: Path) -> Any:
+    """A JSON file as committed at `commit` (metrics, baselines, slices), or None."""
+    text = _text(commit, str(path))
+    return json.loads(text) if text else None
+
+
 def require_model(snap: Snapshot) -> str:
     """The model hash, or a UserError saying the pipeline output is not committed yet."""
     if not snap.model_md5:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from gitops_ml import gate, params
+from gitops_ml import config, gate, params
 from gitops_ml.errors import UserError
 from gitops_ml.registry import git, lineage, settings, tags, versions
 from gitops_ml.registry.lineage import Snapshot
@@ -106,8 +106,15 @@ def _attempt(
         ), []
 
     p = params.parse(snap.params, f"params.yaml at {snap.commit[:12]}")
-    result = gate.check(
-        p.evaluate.primary_metric, snap.metrics, base.metrics if base else None, p.gate
+    primary = p.evaluate.primary_metric
+    result = gate.check(primary, snap.metrics, base.metrics if base else None, p.gate)
+    gate.check_quality(  # the same absolute rules as the PR's gate, on the committed files
+        result,
+        primary,
+        lineage.committed_json(snap.commit, config.BASELINES_FILE),
+        lineage.committed_json(snap.commit, config.SLICES_FILE),
+        p.gate,
+        p.evaluate.sensitive_columns,
     )
     against = f" against {latest.tag}" if latest else ""
     if not result.passed:
