@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,14 +194,20 @@ def linear(pipeline: Any, row: pd.DataFrame, spec: FeatureSpec, p: params.Params
 
 
 def explain(
-    pipeline: Any, row: pd.DataFrame, spec: FeatureSpec, train: pd.DataFrame, p: params.Params
+    pipeline: Any,
+    row: pd.DataFrame,
+    spec: FeatureSpec,
+    train: pd.DataFrame | Callable[[], pd.DataFrame],
+    p: params.Params,
 ) -> Explanation:
-    """Exact for linear models, occlusion for everything else."""
+    """Exact for linear models, occlusion for everything else. `train` may be a reader:
+    only occlusion needs the train split (for its medians), so linear models never read it."""
     estimator = pipeline.named_steps["estimator"]
     coef = getattr(estimator, "coef_", None)
     if coef is not None and np.asarray(coef).dtype.kind == "f":
         return linear(pipeline, row, spec, p)
-    return occlusion(pipeline, row, spec, references(train, spec), p)
+    frame = train() if callable(train) else train
+    return occlusion(pipeline, row, spec, references(frame, spec), p)
 
 
 def _fmt(value: Any) -> str:
@@ -258,6 +265,9 @@ def main(argv: list[str]) -> int:
         row, origin = row_from_json(raw, pipeline, spec)
     else:
         raise UserError("ROW", "", f"{text[:40]!r} is neither an index nor JSON", ROW_HELP)
-    train = data.read_parquet(config.TRAIN_FILE, columns=spec.columns)
+
+    def train() -> pd.DataFrame:
+        return data.read_parquet(config.TRAIN_FILE, columns=spec.columns)
+
     print(render(origin, row, spec, pipeline, explain(pipeline, row, spec, train, p)))
     return 0

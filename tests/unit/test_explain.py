@@ -93,3 +93,19 @@ def test_every_preprocessing_step_is_shown_with_feature_names() -> None:
     assert names == ["size", "count"]
     assert values[0] == pytest.approx((row["size"][0] - df["size"].mean()) / df["size"].std(ddof=0))
     assert steps["categorical/encode"][0] == ["city_oslo", "city_paris", "city_rome"]
+
+
+def test_only_occlusion_reads_the_train_split() -> None:
+    reads: list[str] = []
+    for estimator in (
+        "sklearn.linear_model.LogisticRegression",
+        "sklearn.tree.DecisionTreeClassifier",
+    ):
+        pipeline, p, df = fitted(estimator)
+
+        def reader(df: pd.DataFrame = df, name: str = estimator) -> pd.DataFrame:
+            reads.append(name)
+            return df
+
+        explain.explain(pipeline, df.iloc[[0]].reset_index(drop=True), SPEC, reader, p)
+    assert reads == ["sklearn.tree.DecisionTreeClassifier"]  # linear: exact, no medians needed
