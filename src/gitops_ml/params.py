@@ -150,6 +150,12 @@ class GateParams(Section):
     min_slice_metric: float | None = None
     max_slice_gap: NonNegative | None = None
     min_slice_rows: Annotated[int, Field(ge=1)] = 30  # smaller slices are reported, not gated
+    # Training cost (`make train-cost`): BASE's and the PR's model fitted here, alternately.
+    # Growth of the median fit time and peak memory, as a fraction (null: no rule).
+    max_train_time_growth: NonNegative | None = 1.0
+    max_train_memory_growth: NonNegative | None = 0.5
+    # Fit times under this many seconds never fail: there the ratio measures noise.
+    min_train_seconds: NonNegative = 1.0
 
 
 class DriftParams(Section):
