@@ -53,3 +53,13 @@ def test_train_cost_without_a_prepared_split_says_to_run_dvc_repro(trained: Proj
     proc = trained.cli("train-cost", "--base", "HEAD", "--repeat", "1", check=False)
     assert proc.returncode == 2
     assert "train.parquet" in proc.stderr and "dvc repro" in proc.stderr
+
+
+def test_a_base_model_that_cannot_be_fitted_is_named_with_its_commit(trained: Project) -> None:
+    trained.set_params(**{"model.params.no_such_knob": 3})
+    base = trained.commit("A hyperparameter the estimator does not have", "params.yaml")
+    trained.git("checkout", "-q", "HEAD~1", "--", "params.yaml")
+    proc = trained.cli("train-cost", "--base", base, "--repeat", "1", check=False)
+    assert proc.returncode == 2
+    assert f"params.yaml at {base[:12]}: model:" in proc.stderr
+    assert "no_such_knob" in proc.stderr and "pass a BASE" in proc.stderr

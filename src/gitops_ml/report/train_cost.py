@@ -161,12 +161,13 @@ def fit_once(p: Params, source: str) -> dict[str, Any]:
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         said = (proc.stderr.strip() or proc.stdout.strip() or "(no output)").splitlines()
-        raise UserError(
-            source,
-            "model",
-            f"fitting this model failed (exit {proc.returncode}): {' | '.join(said[-5:])}",
-            "fix the model: section (run `make check` for the workspace's)",
+        why = " ".join(line.strip() for line in said[-6:]).removeprefix("error: ")
+        fix = (
+            "correct the model: section (`make check`)"
+            if source == str(config.PARAMS_FILE)
+            else "pass a BASE whose model: section fits the workspace's data"
         )
+        raise UserError(source, "model", f"this model cannot be fitted here: {why}", fix)
     return dict(json.loads(lines[-1]))
 
 
