@@ -112,7 +112,7 @@ ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail whe
 	@mkdir -p report
 	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate BASE="$(BASE)" 2>&1 | tee report/gate.txt
 
-comment-body: setup ## report.md + checks + gate verdict -> report/comment.md (PR=, HEAD_SHA=)
+comment-body: setup ## report.md + checks + gate verdict + training cost -> report/comment.md (PR=, HEAD_SHA=)
 	$(PY) -m gitops_ml ci-comment-body $(if $(PR),--pr "$(PR)") $(if $(HEAD_SHA),--head-sha "$(HEAD_SHA)")
 
 step-summary: ## append report/comment.md to the GitHub Actions job summary
@@ -162,13 +162,20 @@ ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (
 # BASE empty: the merge base with origin/main, else main. Passed through the environment.
 export BASE
 
-.PHONY: report gate
+.PHONY: report gate train-cost
 
 report: setup ## write report.md (+ report/*.png) comparing the workspace with BASE=<rev>
 	$(PY) -m gitops_ml report $${BASE:+--base "$$BASE"}
 
 gate: setup ## exit non-zero when the quality gate (params.yaml gate:) fails against BASE=<rev>
 	$(PY) -m gitops_ml gate $${BASE:+--base "$$BASE"}
+
+# REPEAT: fits per side (default 3). Both sides are fitted on this machine, now.
+REPEAT ?=
+export REPEAT
+
+train-cost: setup ## fit BASE's and the workspace's model: here, in turns; exit 1 when fit time or peak memory grew past gate: (BASE=<rev>, REPEAT=3)
+	$(PY) -m gitops_ml train-cost $${BASE:+--base "$$BASE"} $${REPEAT:+--repeat "$$REPEAT"}
 
 # --- data and model trust: contract, predictions, model tests, drift ---------------------
 # REFERENCE: git revision or data file (default HEAD); CURRENT: data file (default data.path).

@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.report.cli:gate_main",
         "apply the quality gate against BASE; exit 1 on failure",
     ),
+    "train-cost": (
+        "gitops_ml.report.train_cost:main",
+        "fit BASE's and the workspace's model here; exit 1 when fit time or memory grew too much",
+    ),
     # model registry (git tags through GTO)
     "register": (
         "gitops_ml.registry.cli:register_main",

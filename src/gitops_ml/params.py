@@ -160,6 +160,12 @@ class GateParams(Section):
     # Equal opportunity (binary tasks): largest allowed difference in true-positive rate
     # between the groups of a sensitive slice column.
     max_opportunity_gap: UnitInterval | None = None
+    # Training cost (`make train-cost`): BASE's and the PR's model fitted here, alternately.
+    # Growth of the median fit time and peak memory, as a fraction (null: no rule).
+    max_train_time_growth: NonNegative | None = 1.0
+    max_train_memory_growth: NonNegative | None = 0.5
+    # Fit times under this many seconds never fail: there the ratio measures noise.
+    min_train_seconds: NonNegative = 1.0
 
 
 class DriftParams(Section):

@@ -33,6 +33,7 @@ EXPECTED_ORDER = [
     "verify-remote",
     "report",
     "ci-gate",
+    "train-cost",
     "comment-body",
     "step-summary",
 ]
@@ -154,6 +155,7 @@ def test_pr_workflow_steps_reproduce_verify_push_report_and_gate(trained: Projec
     body = (runner.root / "report" / "comment.md").read_text()
     assert report.read_text().strip().splitlines()[0] in body
     assert "Reproducibility check: passed" in body
+    assert "### Training cost: passed" in body  # one leaf node more: no costlier to train
     assert json.loads((runner.root / "report" / "pr.json").read_text()) == {
         "pr": 7,
         "head_sha": head_sha,

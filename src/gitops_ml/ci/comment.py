@@ -1,4 +1,4 @@
-"""The body of the one pull-request comment: report, reproducibility checks, gate verdict.
+"""The one pull-request comment: report, reproducibility checks, gate verdict, training cost.
 
 Built in the `pull_request` workflow (which has no write token) and posted by the
 `workflow_run` workflow, so all logic lives here and the posting step stays thin. The
@@ -23,6 +23,7 @@ REPORT_FILE = Path("report.md")
 CI_DIR = Path("report")
 VERIFY_FILE = CI_DIR / "verify.md"
 GATE_FILE = CI_DIR / "gate.txt"
+TRAIN_COST_FILE = CI_DIR / "train_cost.md"  # `make train-cost` (gitops_ml.report.train_cost)
 BODY_FILE = CI_DIR / "comment.md"
 PR_FILE = CI_DIR / "pr.json"
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
@@ -69,8 +70,18 @@ def _read(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def build(report: str | None, checks: str | None, gate: str | None, url: str | None = None) -> str:
-    """Assemble the comment; a missing part says why it is missing instead of vanishing."""
+def build(
+    report: str | None,
+    checks: str | None,
+    gate: str | None,
+    url: str | None = None,
+    train_cost: str | None = None,
+) -> str:
+    """Assemble the comment; a missing part says why it is missing instead of vanishing.
+
+    The training-cost table is the exception: it appears when `make train-cost` ran, as
+    it does in the PR workflow, and is left out of bodies built without it.
+    """
     parts = [
         report.strip()
         if report
@@ -82,6 +93,8 @@ def build(report: str | None, checks: str | None, gate: str | None, url: str | N
         parts.append(f"### Quality gate\n\n```text\n{gate.strip() or '(no output)'}\n```")
     else:
         parts.append("### Quality gate: did not run")
+    if train_cost:
+        parts.append(train_cost.strip())
     where = f"[workflow run]({url})" if url else "the workflow run"
     parts.append(
         f"<sub>Charts (PNG), report.md and logs: {where}, artifact `{ARTIFACT_NAME}`.</sub>"
@@ -99,7 +112,11 @@ def body_main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=BODY_FILE)
     args = parser.parse_args(argv)
     text = build(
-        _read(REPORT_FILE), _read(VERIFY_FILE), _read(GATE_FILE), run_url(dict(os.environ))
+        _read(REPORT_FILE),
+        _read(VERIFY_FILE),
+        _read(GATE_FILE),
+        run_url(dict(os.environ)),
+        _read(TRAIN_COST_FILE),
     )
     write_text(args.out, text)
     if args.pr is not None:

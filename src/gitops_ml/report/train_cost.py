@@ -1,0 +1,353 @@
+"""`make train-cost BASE=<rev>`: does the PR's model cost more to train than BASE's?
+
+Fit time and peak memory depend on the machine, so a figure recorded on another machine
+(or committed) says nothing here. Both models are therefore fitted now, on this machine,
+on the same data (the workspace's prepared train split): once with BASE's `model:`
+section of params.yaml, once with the workspace's. Each fit runs in a fresh Python
+process, so its peak memory is its own, and the fits alternate (BASE, PR, PR, BASE, ...)
+so that a busy machine slows both sides alike; each side keeps its median. The child times
+`pipeline.fit` alone: start-up and reading the split are the same on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gitops_ml import config, params
+from gitops_ml.ci.comment import TRAIN_COST_FILE as MARKDOWN_FILE
+from gitops_ml.errors import UserError, exit_on_user_error
+from gitops_ml.params import GateParams, Params
+
+JSON_FILE = MARKDOWN_FILE.with_suffix(".json")
+CHILD = "gitops_ml.report.train_cost"  # `python -m` this module: one fit, JSON on stdout
+DEFAULT_REPEAT = 3
+SIDES = {"base": "BASE", "head": "PR"}
+FIX = "make training cheaper, or raise gate.{key} in params.yaml and give the reason in the pull request"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One cost of training, BASE against the PR, and the gate's verdict on it."""
+
+    name: str  # fit_seconds | peak_rss_mb
+    label: str
+    unit: str
+    key: str  # the gate: key holding the limit
+    base: float | None
+    head: float | None
+    limit: float | None  # allowed growth as a fraction; None: no rule
+    ratio: float | None
+    verdict: str  # pass | FAIL | not gated | not compared
+    reason: str
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "FAIL"
+
+    def message(self) -> str:
+        """The failure, with both values, the limit and the fix, for the log and Markdown."""
+        assert self.limit is not None and self.ratio is not None
+        return (
+            f"{self.label} grew {self.ratio:.2f}x, past the limit of {1 + self.limit:.2f}x "
+            f"(gate.{self.key} {self.limit:g}): BASE {self.base:.4g} {self.unit} -> "
+            f"PR {self.head:.4g} {self.unit}\n  fix: {FIX.format(key=self.key)}"
+        )
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def judge(
+    name: str,
+    label: str,
+    unit: str,
+    key: str,
+    base: float | None,
+    head: float | None,
+    limit: float | None,
+    floor: tuple[str, float] | None = None,
+) -> Figure:
+    """Lower is better: only growth beyond `limit` fails, and never a PR value under `floor`.
+
+    `floor` is (gate key, value): a cost so small that its ratio is noise, not a regression.
+    """
+
+    def figure(ratio: float | None, verdict: str, reason: str) -> Figure:
+        return Figure(name, label, unit, key, base, head, limit, ratio, verdict, reason)
+
+    if not (_positive(base) and _positive(head)):
+        return figure(None, "not compared", "not measured on one side")
+    ratio = head / base  # type: ignore[operator]
+    if limit is None:
+        return figure(ratio, "not gated", f"gate.{key} is null")
+    if floor is not None and head < floor[1]:  # type: ignore[operator]
+        return figure(ratio, "pass", f"PR under gate.{floor[0]} {floor[1]:g} {unit}")
+    if ratio - 1.0 > limit:
+        return figure(ratio, "FAIL", f"grew past {1 + limit:.2f}x")
+    return figure(ratio, "pass", f"within {1 + limit:.2f}x")
+
+
+def judge_all(medians: dict[str, dict[str, float | None]], rules: GateParams) -> list[Figure]:
+    """The two figures the gate knows: fit time (with its floor) and peak memory."""
+    base, head = medians["base"], medians["head"]
+    floor = ("min_train_seconds", rules.min_train_seconds)
+    return [
+        judge(
+            "fit_seconds",
+            "fit time",
+            "s",
+            "max_train_time_growth",
+            base.get("fit_seconds"),
+            head.get("fit_seconds"),
+            rules.max_train_time_growth,
+            floor,
+        ),
+        judge(
+            "peak_rss_mb",
+            "peak memory",
+            "MB",
+            "max_train_memory_growth",
+            base.get("peak_rss_mb"),
+            head.get("peak_rss_mb"),
+            rules.max_train_memory_growth,
+        ),
+    ]
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+@exit_on_user_error
+def _child_main() -> None:
+    """One fit, as the train stage builds it (`model.build_pipeline`); JSON on stdout."""
+    from gitops_ml import data, model, resources
+    from gitops_ml.data import FeatureSpec
+
+    p = params.parse(json.loads(sys.stdin.read()), "params (from train-cost)")
+    spec = FeatureSpec.load()
+    pipeline = model.build_pipeline(p, spec)
+    frame = data.read_parquet(config.TRAIN_FILE, columns=[*spec.columns, spec.target])
+    target = frame.pop(spec.target)
+    start = time.perf_counter()
+    pipeline.fit(frame, target)
+    seconds = time.perf_counter() - start
+    peak = resources.peak_rss_mb()  # this process only: the same measure the train stage keeps
+    print(json.dumps({"fit_seconds": seconds, "peak_rss_mb": peak, "rows": len(target)}))
+
+
+def fit_once(p: Params, source: str) -> dict[str, Any]:
+    """Fit in a fresh interpreter; `source` names where the `model:` section came from."""
+    proc = subprocess.run(
+        [sys.executable, "-m", CHILD],
+        input=json.dumps(p.model_dump(mode="json")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        said = (proc.stderr.strip() or proc.stdout.strip() or "(no output)").splitlines()
+        why = " ".join(line.strip() for line in said[-6:]).removeprefix("error: ")
+        fix = (
+            "correct the model: section (`make check`)"
+            if source == str(config.PARAMS_FILE)
+            else "pass a BASE whose model: section fits the workspace's data"
+        )
+        raise UserError(source, "model", f"this model cannot be fitted here: {why}", fix)
+    return dict(json.loads(lines[-1]))
+
+
+def measure(sides: dict[str, tuple[Params, str]], repeat: int) -> dict[str, list[dict]]:
+    """`repeat` rounds, BASE and PR alternating (ABBA...), so drift in the machine's speed
+    falls on both sides alike."""
+    runs: dict[str, list[dict]] = {side: [] for side in sides}
+    for round_ in range(repeat):
+        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+        for side in order:
+            p, source = sides[side]
+            run = fit_once(p, source)
+            runs[side].append(run)
+            print(
+                f"train-cost: {SIDES[side]} fit {len(runs[side])}/{repeat}: "
+                f"{run['fit_seconds']:.3f} s, peak {_fmt(run.get('peak_rss_mb'), 'MB')}",
+                file=sys.stderr,
+            )
+    return runs
+
+
+def _median(runs: list[dict], name: str) -> float | None:
+    values = [r[name] for r in runs if _positive(r.get(name))]
+    return statistics.median(values) if values else None
+
+
+# --- reading the two sides ----------------------------------------------------------------
+
+
+def base_model_section(base_rev: str) -> Any:
+    """BASE's `model:` section as git stores it (None when BASE has no params.yaml or none)."""
+    from gitops_ml.report.base import Side
+
+    raw = Side(base_rev, "BASE").yaml(config.PARAMS_FILE)
+    return raw.get("model") if isinstance(raw, dict) else None
+
+
+def with_model(workspace: dict[str, Any], model: Any, source: str) -> Params:
+    """The workspace's params with another `model:` section, validated like params.yaml."""
+    return params.parse({**workspace, "model": model}, source)
+
+
+def _require_prepared() -> None:
+    for path in (config.TRAIN_FILE, config.FEATURES_FILE):
+        if not path.is_file():
+            raise UserError(
+                str(path),
+                "(file)",
+                "the prepared train split is missing: train-cost fits both models on it",
+                "run `dvc repro` (or `make repro`) first",
+            )
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.3f} s" if unit == "s" else f"{value:,.0f} {unit}"
+
+
+_MARK = {"pass": "✅ pass", "FAIL": "❌ FAIL", "not gated": "➖ not gated"}
+
+
+def markdown(result: dict[str, Any], figures: list[Figure]) -> str:
+    passed = result["passed"]
+    if result["base"] is None:
+        return (
+            "### Training cost: not compared\n\n"
+            f"{result['note']}: nothing to compare the PR's training against.\n"
+        )
+    lines = [
+        f"### Training cost: {'passed' if passed else 'FAILED'}",
+        "",
+        f"BASE's (`{result['base']['rev'][:12]}`) and the PR's `model:` params, each fitted "
+        f"{result['repeat']} time(s) in a fresh process on the workspace's train split "
+        f"({result['rows']:,} rows), alternately on this machine; medians. Time is "
+        "`pipeline.fit` alone; memory is the fitting process's peak RSS.",
+        "",
+        "| figure | BASE | PR | ratio | limit | verdict |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for f in figures:
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}x"
+        limit = "none" if f.limit is None else f"{1 + f.limit:.2f}x"
+        mark = _MARK.get(f.verdict, f"➖ {f.verdict}")
+        lines.append(
+            f"| {f.label} | {_fmt(f.base, f.unit)} | {_fmt(f.head, f.unit)} | {ratio} | "
+            f"{limit} | {mark} ({f.reason}) |"
+        )
+    if result["same_model"]:
+        lines += ["", "> `model:` is unchanged: the ratios show this machine's noise."]
+    failed = [f for f in figures if f.failed]
+    if failed:
+        lines += ["", *[f"- {f.message()}".replace("\n  fix:", "\n  **Fix**:") for f in failed]]
+    return "\n".join(lines) + "\n"
+
+
+def _write(result: dict[str, Any], figures: list[Figure]) -> None:
+    from gitops_ml.atomic import write_text
+
+    write_text(JSON_FILE, json.dumps(result, indent=2) + "\n")
+    write_text(MARKDOWN_FILE, markdown(result, figures))
+
+
+def run(base_rev: str, repeat: int) -> tuple[dict[str, Any], list[Figure]]:
+    """Measure both sides and judge them; the result is what report/train_cost.json holds."""
+    workspace = params.read_yaml(config.PARAMS_FILE)
+    head = params.parse(workspace, str(config.PARAMS_FILE))
+    base_model = base_model_section(base_rev)
+    if base_model is None:
+        note = f"BASE ({base_rev[:12]}) has no params.yaml with a model: section"
+        return {"base": None, "head": None, "passed": True, "note": note, "figures": []}, []
+    source = f"params.yaml at {base_rev[:12]}"
+    base = with_model(workspace, base_model, source)
+    _require_prepared()
+    runs = measure({"base": (base, source), "head": (head, str(config.PARAMS_FILE))}, repeat)
+    medians = {
+        side: {name: _median(r, name) for name in ("fit_seconds", "peak_rss_mb")}
+        for side, r in runs.items()
+    }
+    figures = judge_all(medians, head.gate)
+    result: dict[str, Any] = {
+        "repeat": repeat,
+        "rows": runs["head"][0]["rows"],
+        "same_model": base.model == head.model,
+        "base": {"rev": base_rev, "model": base.model.model_dump(mode="json")},
+        "head": {"rev": "workspace", "model": head.model.model_dump(mode="json")},
+        "figures": [asdict(f) for f in figures],
+        "passed": not any(f.failed for f in figures),
+    }
+    for side in ("base", "head"):
+        result[side].update(medians[side])
+        result[side]["runs"] = runs[side]
+    return result, figures
+
+
+def _repeat(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str]) -> int:
+    from gitops_ml.report.base import resolve_base
+
+    parser = argparse.ArgumentParser(
+        prog="python -m gitops_ml train-cost",
+        description="fit BASE's and the workspace's model: here, alternately; exit 1 when the "
+        "fit time or peak memory grew past the gate: limits",
+    )
+    parser.add_argument(
+        "--base",
+        default=None,
+        help="git revision whose model: section to compare with (default: merge base with "
+        "origin/main, else main)",
+    )
+    parser.add_argument(
+        "--repeat", type=_repeat, default=DEFAULT_REPEAT, help="fits per side (default 3)"
+    )
+    args = parser.parse_args(argv)
+    result, figures = run(resolve_base(args.base), args.repeat)
+    _write(result, figures)
+    if not figures:
+        print(f"train-cost: not compared: {result['note']}")
+        return 0
+    for f in figures:
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}x"
+        print(
+            f"train-cost: {f.label}: BASE {_fmt(f.base, f.unit)}, PR {_fmt(f.head, f.unit)} "
+            f"({ratio}): {f.verdict} ({f.reason})"
+        )
+    for f in figures:
+        if f.failed:
+            print(f"train-cost FAILED: {f.message()}", file=sys.stderr)
+    print(f"train-cost: wrote {MARKDOWN_FILE} and {JSON_FILE}")
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    _child_main()
