@@ -87,3 +87,31 @@ def test_a_version_that_does_not_exist_is_a_clear_error(project: Project) -> Non
     assert "fix: pick one from `gto show classifier`" in out
     code, out = canary(project, "latest")
     assert code == 2 and "'latest' is not a version like v1.2.0" in out, out
+
+
+def cached_model(project: Project) -> Path:
+    """The DVC cache file that HEAD's dvc.lock names for the model."""
+    import yaml
+
+    lock = yaml.safe_load((project.root / "dvc.lock").read_text())
+    md5 = next(o["md5"] for o in lock["stages"]["train"]["outs"])
+    return project.root / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
+
+
+def test_a_model_file_with_an_untrusted_type_fails_the_load_check(project: Project) -> None:
+    # The cached file of v1.1.0 replaced by a skops archive that holds a plain function.
+    cached = cached_model(project)
+    cached.unlink()  # DVC keeps cache files read-only
+    project.python(
+        "-c",
+        "import math, sys, skops.io as sio; from sklearn.preprocessing import FunctionTransformer;"
+        "open(sys.argv[1], 'wb').write(sio.dumps(FunctionTransformer(func=math.sqrt)))",
+        str(cached),
+    )
+    code, out = canary(project, "v1.1.0")
+    assert code == 1, out
+    assert (
+        "| loads with trusted types only | FAIL | model file contains untrusted type(s) ['math.sqrt']"
+        in out
+    )
+    assert "canary FAILED: loads with trusted types only" in out

@@ -159,6 +159,11 @@ def test_a_version_whose_model_is_in_neither_cache_nor_remote_is_a_clear_error(
     md5 = lock.split("path: artifacts/model/model.skops\n", 1)[1].split("md5: ", 1)[1][:32]
     cached = Path(trained.root, ".dvc/cache/files/md5", md5[:2], md5[2:])
     assert cached.is_file()
+    # The shared loader takes a git revision as well as a version.
+    load = "from gitops_ml.registry import models; m = models.load('HEAD'); print(m.source.label, m.spec.target, type(m.pipeline).__name__)"
+    head = trained.git("rev-parse", "HEAD").stdout.strip()
+    shown = trained.python("-c", load).stdout
+    assert shown.strip() == f"commit {head[:12]} diagnosis Pipeline"
     cached.unlink()
     proc = trained.cli("staleness-impact", check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr

@@ -9,6 +9,7 @@ model is scored on the columns it was trained with.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,8 +105,6 @@ def load_bytes(data: bytes, source: Source) -> Any:
 
 
 def spec_of(reader: Reader) -> FeatureSpec:
-    import json
-
     raw = json.loads(reader.read(config.FEATURES_FILE))
     return FeatureSpec(**raw)
 

@@ -77,9 +77,12 @@ def _row_hashes(frame: Any, columns: list[str]) -> Any:
 def _old_train_overlap(reader: models.Reader, test: Any, train: Any, columns: list[str]) -> Any:
     """Mask of today's test rows the version trained on and today's model did not."""
     import numpy as np
-    import pandas as pd
 
-    old = pd.read_parquet(io.BytesIO(reader.read(config.TRAIN_FILE)), columns=columns)
+    from gitops_ml import data
+
+    # pyarrow reads a file object as well as a path: no temporary copy of the split
+    payload = io.BytesIO(reader.read(config.TRAIN_FILE))
+    old = data.read_parquet(payload, columns=columns)  # type: ignore[arg-type]
     seen_by_old = np.isin(_row_hashes(test, columns), _row_hashes(old, columns))
     if all(c in train.columns for c in columns):
         seen_by_old &= ~np.isin(_row_hashes(test, columns), _row_hashes(train, columns))
