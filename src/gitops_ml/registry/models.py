@@ -85,7 +85,9 @@ class Reader:
                 f"at {self.source.label}",
                 f"neither in the DVC cache nor in the remote ({first})",
                 f"push it from the commit that produced it: `git checkout {short} && "
-                f"dvc pull && dvc push {rel}` (or check the remote's credentials, docs/ci.md)",
+                f"dvc push {rel}` on the machine that trained it, or rebuild it there with "
+                "`dvc repro` first (the pipeline is reproducible); if it was pushed, check "
+                "the remote's credentials (docs/ci.md)",
             ) from None
 
 
