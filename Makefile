@@ -130,9 +130,10 @@ STAGE   ?=
 VERSION ?=
 REV     ?= HEAD
 BUMP    ?=
-export STAGE VERSION REV BUMP
+LAST    ?=
+export STAGE VERSION REV BUMP LAST
 
-.PHONY: register promote which-model model-card release model-age ci-git-setup
+.PHONY: register promote which-model model-card release model-age staleness-impact canary ci-git-setup
 
 register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
 	$(PY) -m gitops_ml register --bump "$$BUMP"
@@ -152,6 +153,13 @@ release: setup ## GitHub Release for the version HEAD registered: model card as 
 
 model-age: setup ## age of the prod model from its registration tag; exit 1 past registry.max_model_age_days
 	$(PY) -m gitops_ml model-age $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
+
+staleness-impact: setup ## staleness.md + staleness.json: every version (LAST=N: the newest N) on today's test split
+	$(PY) -m gitops_ml staleness-impact $${LAST:+--last "$$LAST"} $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
+
+canary: setup ## VERSION=vX.Y.Z scores INPUT=<file> (default data.path) through serving; exit 1 on a failed check
+	@test -n "$$VERSION" || { echo "usage: make canary VERSION=vX.Y.Z [INPUT=<csv|parquet>]" >&2; exit 2; }
+	$(PY) -m gitops_ml canary --version "$$VERSION" $(if $(INPUT),--input "$(INPUT)") $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
 
 ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (gh as git credential helper)
 	git config user.name "github-actions[bot]"

@@ -57,6 +57,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.registry.cli:model_age_main",
         "age of the production model; exit 1 when older than registry.max_model_age_days",
     ),
+    "staleness-impact": (
+        "gitops_ml.registry.cli:staleness_impact_main",
+        "every registered version scored on today's test split: quality against age",
+    ),
+    "canary": (
+        "gitops_ml.registry.cli:canary_main",
+        "a registered version scores real rows through serving's code; exit 1 on a failed check",
+    ),
     # data and model trust
     "infer-schema": (
         "gitops_ml.contract_cli:infer_main",

@@ -116,3 +116,51 @@ def model_age_main(argv: list[str]) -> int:
         with open(args.summary, "a", encoding="utf-8") as handle:
             handle.write(f"### Model age\n\n```\n{text}\n```\n")
     return 1 if age and age.stale else 0
+
+
+def _append_summary(path: str | None, title: str, text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"### {title}\n\n{text}\n")
+
+
+def staleness_impact_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--last", type=int, help="only the newest N versions (default: all)")
+        p.add_argument("--summary", help="also append staleness.md to this Markdown file")
+
+    args = _parser(
+        "staleness-impact",
+        "Score every registered version on today's test split: quality against age.",
+        build,
+    ).parse_args(argv)
+    from gitops_ml.registry import staleness_impact
+
+    with _gto_errors():
+        result, passed = staleness_impact.run(args.last)
+    text = staleness_impact.markdown(result)
+    print(text)
+    print(
+        f"staleness-impact: wrote {staleness_impact.MARKDOWN_FILE} and {staleness_impact.JSON_FILE}"
+    )
+    _append_summary(args.summary, "Staleness impact", text)
+    return 0 if passed else 1
+
+
+def canary_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--version", required=True, help="the candidate, vX.Y.Z")
+        p.add_argument("--input", help="CSV or Parquet in the raw layout (default: data.path)")
+        p.add_argument("--summary", help="also append the verdict to this Markdown file")
+
+    args = _parser(
+        "canary", "Score real rows with a registered version through serving's code.", build
+    ).parse_args(argv)
+    from gitops_ml.registry import canary
+
+    with _gto_errors():
+        result = canary.run(args.version, args.input)
+    text = result.table()
+    print(text)
+    _append_summary(args.summary, "Canary", text)
+    return 0 if result.passed else 1

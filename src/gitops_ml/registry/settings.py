@@ -30,6 +30,14 @@ class RegistrySettings(BaseModel):
     # `make model-age` (monitor workflow): the production model may be at most this many days
     # older than its registration tag; null reports the age without a limit.
     max_model_age_days: Annotated[int, Field(gt=0)] | None = None
+    # `make staleness-impact`: the prod model's primary metric on today's test split may be
+    # at most this much worse than at its registration; null reports without a limit.
+    max_staleness_drop: Annotated[float, Field(ge=0.0)] | None = None
+    # `make canary`: the candidate must agree with the prod model on at least this share of
+    # rows: equal labels (classification), or predictions within canary_tolerance times the
+    # prod model's mean absolute prediction (regression).
+    canary_min_agreement: Annotated[float, Field(ge=0.0, le=1.0)] = 0.95
+    canary_tolerance: Annotated[float, Field(gt=0.0)] = 0.1
 
 
 def parse(raw: dict[str, Any] | None) -> RegistrySettings:

@@ -56,10 +56,6 @@ class ModelAge:
         )
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def production_age(now: datetime | None = None) -> tuple[str, ModelAge | None]:
     """The production stage's name and its model's age; None when no version holds it."""
     conf = settings.load()
@@ -84,8 +80,8 @@ def production_age(now: datetime | None = None) -> tuple[str, ModelAge | None]:
         stage=stage,
         version=version,
         tag=registration.tag,
-        registered_at=_utc(registration.created_at),
-        in_stage_since=_utc(entered) if entered else None,
+        registered_at=tags.utc(registration.created_at),
+        in_stage_since=tags.utc(entered) if entered else None,
         now=now or datetime.now(timezone.utc),
         limit_days=conf.max_model_age_days,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import yaml
@@ -29,6 +30,7 @@ class Registered:
     commit: str
     message: str
     stages_ever: frozenset[str]  # every stage this version was assigned to at some point
+    registered_at: datetime  # the registration tag's date (UTC), as GTO reads it
 
 
 def _artifact(name: str) -> Any:
@@ -36,6 +38,11 @@ def _artifact(name: str) -> Any:
 
     with GitRegistry.from_url(".") as reg:
         return reg.find_artifact(name, create_new=True)
+
+
+def utc(moment: datetime) -> datetime:
+    """GTO's tag dates as aware UTC datetimes."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def registered(name: str) -> list[Registered]:
@@ -47,7 +54,14 @@ def registered(name: str) -> list[Registered]:
         event = v.registrations[-1]
         stages = frozenset(v.stages)  # not get_vstages(): GTO cannot sort unassigned ones
         found.append(
-            Registered(SemVer.parse(v.version), event.tag, v.commit_hexsha, event.message, stages)
+            Registered(
+                SemVer.parse(v.version),
+                event.tag,
+                v.commit_hexsha,
+                event.message,
+                stages,
+                utc(event.created_at),
+            )
         )
     return sorted(found, key=lambda r: r.version)
 

@@ -1,0 +1,184 @@
+"""`make canary VERSION=vX.Y.Z`: try a registered version on real rows before it serves.
+
+The candidate is loaded from the DVC cache or remote like any registered version and
+scores the input with serving's own functions (`gitops_ml.serve`: the input checks and
+`predict_frame`, what `make predict` runs), so the canary exercises the serving path.
+Checks: the model loads with trusted types only; every prediction and probability is
+finite; serving latency stays under `model_tests.max_latency_ms_per_1000_rows`; and, when
+another version is in prod, the candidate agrees with it on at least
+`registry.canary_min_agreement` of the rows (equal labels for classification; for
+regression, within `registry.canary_tolerance` times the prod model's mean absolute
+prediction). The Promote workflow runs it before assigning prod.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_ml import config, params
+from gitops_ml.errors import UserError
+from gitops_ml.registry import lineage, models, settings, tags
+from gitops_ml.registry.versions import SemVer
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Canary:
+    label: str
+    input: str
+    rows: int
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def table(self) -> str:
+        lines = [
+            f"canary: {self.label} on {self.input} ({self.rows} rows), serving code path",
+            "",
+            "| check | result | detail |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c.name} | {'PASS' if c.passed else 'FAIL'} | {c.detail} |" for c in self.checks
+        ]
+        failed = [c.name for c in self.checks if not c.passed]
+        verdict = "PASSED" if not failed else f"FAILED: {'; '.join(failed)}"
+        return "\n".join([*lines, "", f"canary {verdict}"])
+
+
+class _Serving:
+    """The serving path behind a `.predict`, so evaluate's latency measure times it."""
+
+    def __init__(self, pipeline: Any, spec: Any) -> None:
+        self.pipeline, self.spec = pipeline, spec
+
+    def predict(self, batch: Any) -> Any:
+        from gitops_ml import serve
+
+        return serve.predict_frame(self.pipeline, batch, self.spec)
+
+
+def _finite_check(out: Any) -> Check:
+    import numpy as np
+    import pandas as pd
+
+    skip = {config.ROW_ID, "y_true"}
+    numeric = [c for c in out.columns if c not in skip and pd.api.types.is_numeric_dtype(out[c])]
+    values = out[numeric].to_numpy(dtype=float) if numeric else np.empty((0, 0))
+    bad = int((~np.isfinite(values)).sum())
+    shown = ", ".join(numeric[:4]) + (", ..." if len(numeric) > 4 else "")
+    return Check(
+        "predictions finite",
+        bad == 0,
+        f"{bad} non-finite value(s) in {shown}" if numeric else "labels only: nothing numeric",
+    )
+
+
+def _latency_check(p: params.Params, pipeline: Any, spec: Any, frame: Any) -> Check:
+    from gitops_ml.stages.evaluate import latency_ms
+
+    value = latency_ms(_Serving(pipeline, spec), frame, p.evaluate.latency_rows, p.seed)
+    limit = p.model_tests.max_latency_ms_per_1000_rows
+    text = f"{value:.2f} ms per 1000 rows"
+    if limit is None:
+        return Check(
+            "latency", True, f"{text}; no limit (model_tests.max_latency_ms_per_1000_rows)"
+        )
+    return Check("latency", value <= limit, f"{text} (limit {limit})")
+
+
+def agreement(candidate: Any, prod: Any, classification: bool, tolerance: float) -> float:
+    """Share of rows where the two models agree (see the module docstring for the rule)."""
+    import numpy as np
+
+    a, b = np.asarray(candidate), np.asarray(prod)
+    if not len(a):
+        return 1.0
+    if classification:
+        return float(np.mean(a.astype(str) == b.astype(str)))
+    a, b = a.astype(float), b.astype(float)
+    scale = float(np.mean(np.abs(b)))
+    return float(np.mean(np.abs(a - b) <= tolerance * scale))
+
+
+def _agreement_check(
+    p: params.Params,
+    conf: settings.RegistrySettings,
+    version: str,
+    frame: Any,
+    path: Path,
+    out: Any,
+) -> Check:
+    from gitops_ml import serve
+
+    name = lineage.current_artifact(conf).name
+    prod_stage = tags.stages()[-1]
+    prod = tags.in_stage(name, prod_stage)
+    what = f"agreement with {prod_stage}"
+    if prod is None:
+        return Check(what, True, f"no version in {prod_stage}: nothing to compare with")
+    if prod == version:
+        return Check(what, True, f"{version} is already in {prod_stage}: nothing to compare with")
+    current = models.load(prod, conf)
+    serve.check_input(frame, current.pipeline, current.spec, str(path))
+    reference = serve.predict_frame(current.pipeline, frame, current.spec)
+    share = agreement(
+        out["y_pred"], reference["y_pred"], p.is_classification, conf.canary_tolerance
+    )
+    rule = (
+        "equal labels"
+        if p.is_classification
+        else f"within {conf.canary_tolerance} x mean |prediction| of {prod}"
+    )
+    limit = conf.canary_min_agreement
+    return Check(
+        what,
+        share >= limit,
+        f"{share:.1%} of rows agree with {prod} ({rule}); required "
+        f"registry.canary_min_agreement = {limit:.0%}",
+    )
+
+
+def run(version: str, input_path: str | None = None) -> Canary:
+    from gitops_ml import serve
+
+    if not SemVer.is_valid(version or ""):
+        raise UserError(
+            "make canary",
+            "VERSION",
+            f"{version!r} is not a version like v1.2.0",
+            "pass VERSION=vX.Y.Z",
+        )
+    p = params.load()
+    conf = settings.load()
+    source = models.resolve(version, conf)
+    path = Path(input_path or p.data.path)
+    frame = serve.read_input(path, p)
+    reader = models.Reader(source)
+    blob = reader.read(source.path)
+    spec = models.spec_of(reader)
+    canary = Canary(source.label, str(path), len(frame), [])
+    try:
+        pipeline = models.load_bytes(blob, source)
+    except UserError as err:
+        canary.checks.append(Check("loads with trusted types only", False, err.problem))
+        return canary
+    canary.checks.append(
+        Check("loads with trusted types only", True, "scikit-learn, NumPy and SciPy types only")
+    )
+    serve.check_input(frame, pipeline, spec, str(path))
+    out = serve.predict_frame(pipeline, frame, spec)
+    canary.checks.append(_finite_check(out))
+    canary.checks.append(_latency_check(p, pipeline, spec, frame))
+    canary.checks.append(_agreement_check(p, conf, version, frame, path, out))
+    return canary
