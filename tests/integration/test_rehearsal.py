@@ -32,7 +32,9 @@ EXPECTED_ORDER = [
     "push",
     "verify-remote",
     "report",
+    "feature-cost",
     "ci-gate",
+    "tune-check",
     "comment-body",
     "step-summary",
 ]
@@ -154,6 +156,8 @@ def test_pr_workflow_steps_reproduce_verify_push_report_and_gate(trained: Projec
     body = (runner.root / "report" / "comment.md").read_text()
     assert report.read_text().strip().splitlines()[0] in body
     assert "Reproducibility check: passed" in body
+    assert "## Feature cost" in body and "## Tuning check" in body
+    assert "PASSED: no candidate beats the committed hyperparameters" in body
     assert json.loads((runner.root / "report" / "pr.json").read_text()) == {
         "pr": 7,
         "head_sha": head_sha,

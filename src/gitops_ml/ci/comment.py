@@ -25,6 +25,8 @@ VERIFY_FILE = CI_DIR / "verify.md"
 GATE_FILE = CI_DIR / "gate.txt"
 BODY_FILE = CI_DIR / "comment.md"
 PR_FILE = CI_DIR / "pr.json"
+# Optional sections, shown when their command ran (`make feature-cost`, `make tune-check`).
+EXTRA_FILES = (CI_DIR / "feature_cost.md", CI_DIR / "tune_check.md")
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
 
 _LOCAL_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]+)[^)]*\)")
@@ -69,14 +71,25 @@ def _read(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def build(report: str | None, checks: str | None, gate: str | None, url: str | None = None) -> str:
-    """Assemble the comment; a missing part says why it is missing instead of vanishing."""
+def build(
+    report: str | None,
+    checks: str | None,
+    gate: str | None,
+    url: str | None = None,
+    extras: list[str] | None = None,
+) -> str:
+    """Assemble the comment; a missing part says why it is missing instead of vanishing.
+
+    `extras` are optional sections (feature cost, tuning check) placed after the report;
+    an absent one is simply left out, as those commands are not part of every pipeline.
+    """
     parts = [
         report.strip()
         if report
         else "## Pull-request report\n\nThe pipeline did not get as far as the report: "
         "see the workflow run's log."
     ]
+    parts += [extra.strip() for extra in extras or [] if extra.strip()]
     parts.append(checks.strip() if checks else "### Reproducibility check: did not run")
     if gate is not None:
         parts.append(f"### Quality gate\n\n```text\n{gate.strip() or '(no output)'}\n```")
@@ -98,8 +111,13 @@ def body_main(argv: list[str]) -> int:
     parser.add_argument("--head-sha", help="the pull request's head commit")
     parser.add_argument("--out", type=Path, default=BODY_FILE)
     args = parser.parse_args(argv)
+    extras = [text for text in map(_read, EXTRA_FILES) if text is not None]
     text = build(
-        _read(REPORT_FILE), _read(VERIFY_FILE), _read(GATE_FILE), run_url(dict(os.environ))
+        _read(REPORT_FILE),
+        _read(VERIFY_FILE),
+        _read(GATE_FILE),
+        run_url(dict(os.environ)),
+        extras,
     )
     write_text(args.out, text)
     if args.pr is not None:
