@@ -110,8 +110,8 @@ def _round(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), DIGITS)
 
 
-def _fmt(value: float | None, digits: int = 4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None, digits: int = 4, sign: str = "") -> str:
+    return "n/a" if value is None else f"{value:{sign}.{digits}f}"
 
 
 # --- tune-check -----------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def tune_main(argv: list[str]) -> int:
 # --- feature-cost ---------------------------------------------------------------------------
 
 
-def noise_features(path: Path = config.IMPORTANCE_FILE) -> dict[str, dict[str, Any]]:
+def importance_rows(path: Path = config.IMPORTANCE_FILE) -> dict[str, dict[str, Any]]:
     """Permutation importance rows by feature, from evaluate's metrics/importance.json."""
     if not path.is_file():
         raise UserError(
@@ -422,7 +422,7 @@ def cost_markdown(result: dict[str, Any], scope: str) -> str:
             else "not measurable"
         )
         lines.append(
-            f"| `{r['feature']}` | {_fmt(r['importance'])} | {r['metric_change']:+.4f} | "
+            f"| `{r['feature']}` | {_fmt(r['importance'])} | {_fmt(r['metric_change'], sign='+')} | "
             f"{latency} | {r['size_saved_bytes']:+,} |"
         )
     lines += [
@@ -460,10 +460,10 @@ def cost_main(argv: list[str]) -> int:
             str(config.FEATURES_FILE), "(columns)", "the model has one feature", "nothing to drop"
         )
     if args.all:
-        importance = noise_features() if config.IMPORTANCE_FILE.is_file() else {}
+        importance = importance_rows() if config.IMPORTANCE_FILE.is_file() else {}
         features, scope = list(spec.columns), "all"
     else:
-        importance = noise_features()
+        importance = importance_rows()
         features = [f for f in within_noise(list(importance.values())) if f in spec.columns]
         scope = "those whose permutation importance is within noise"
     train = load_split(config.TRAIN_FILE, spec)
