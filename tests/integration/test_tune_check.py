@@ -39,7 +39,9 @@ def test_a_badly_tuned_hyperparameter_fails_and_names_the_better_value(trained: 
     assert "tune-check: FAILED" in result.stderr
 
 
-def test_a_hyperparameter_the_estimator_lacks_stops_with_the_valid_names(trained: Project) -> None:
+def test_a_hyperparameter_the_estimator_lacks_stops_tune_check_and_make_check(
+    trained: Project,
+) -> None:
     trained.set_params(**{"tune.params": {"learning_rte": [0.05]}})
     result = trained.cli("tune-check", check=False)
     assert result.returncode == 2
@@ -47,3 +49,5 @@ def test_a_hyperparameter_the_estimator_lacks_stops_with_the_valid_names(trained
         result.stderr
     )
     assert "use one of: " in result.stderr and "learning_rate" in result.stderr
+    check = trained.cli("check", check=False)  # caught before any work starts, too
+    assert check.returncode == 2 and "tune.params.learning_rte" in check.stderr
