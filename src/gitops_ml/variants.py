@@ -27,14 +27,14 @@ import numpy as np
 import pandas as pd
 
 from gitops_ml import config, gate, metrics, params
+from gitops_ml.ci.comment import CI_DIR, FEATURE_COST_FILE, TUNE_CHECK_FILE
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError
 from gitops_ml.params import Params
 
-REPORT_DIR = Path("report")
-COST_JSON = REPORT_DIR / "feature_cost.json"
-COST_MD = REPORT_DIR / "feature_cost.md"
-TUNE_MD = REPORT_DIR / "tune_check.md"
+COST_JSON = CI_DIR / "feature_cost.json"
+COST_MD = FEATURE_COST_FILE  # both shown in the pull-request comment when present
+TUNE_MD = TUNE_CHECK_FILE
 LATENCY_REPEATS = 5  # alternating timings of the full and the reduced model, per feature
 DIGITS = 6
 

@@ -25,8 +25,11 @@ VERIFY_FILE = CI_DIR / "verify.md"
 GATE_FILE = CI_DIR / "gate.txt"
 BODY_FILE = CI_DIR / "comment.md"
 PR_FILE = CI_DIR / "pr.json"
-# Optional sections, shown when their command ran (`make feature-cost`, `make tune-check`).
-EXTRA_FILES = (CI_DIR / "feature_cost.md", CI_DIR / "tune_check.md")
+# Optional sections, shown when their command ran (`make feature-cost`, `make tune-check`;
+# gitops_ml.variants writes them).
+FEATURE_COST_FILE = CI_DIR / "feature_cost.md"
+TUNE_CHECK_FILE = CI_DIR / "tune_check.md"
+EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE)
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
 
 _LOCAL_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]+)[^)]*\)")
