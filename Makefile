@@ -187,7 +187,7 @@ train-cost: setup ## fit BASE's and the workspace's model: here, in turns; exit 
 
 # --- data and model trust: contract, predictions, model tests, drift ---------------------
 # REFERENCE: git revision or data file (default HEAD); CURRENT: data file (default data.path).
-.PHONY: infer-schema predict test-model drift drift-monitor drift-issue
+.PHONY: infer-schema predict test-model tune-check feature-cost drift drift-monitor drift-issue
 
 infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
 	$(PY) -m gitops_ml infer-schema $(if $(FORCE),--force)
@@ -198,6 +198,12 @@ predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<
 
 test-model: setup ## model tests after dvc repro: floor, invariance, direction, latency, size, skew
 	$(PY) -m gitops_ml test-model
+
+tune-check: setup ## k-fold CV on the train split: exit 1 when a tune.params value beats the committed one
+	$(PY) -m gitops_ml tune-check
+
+feature-cost: setup ## refit without each within-noise feature (ALL=1: every feature) -> report/feature_cost.md
+	$(PY) -m gitops_ml feature-cost $(if $(ALL),--all)
 
 drift: setup ## drift.md + drift.json: REFERENCE=<rev|file> vs CURRENT=<file>; exit 1 on drift
 	$(PY) -m gitops_ml drift $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(CURRENT),--current "$(CURRENT)")

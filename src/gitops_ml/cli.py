@@ -76,6 +76,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "behavioural and quality tests of the trained model",
     ),
     "predict": ("gitops_ml.serve:main", "score a CSV/Parquet file with the trained model"),
+    "tune-check": (
+        "gitops_ml.variants:tune_main",
+        "k-fold CV on the train split: exit 1 when a tune.params neighbour beats params.yaml",
+    ),
+    "feature-cost": (
+        "gitops_ml.variants:cost_main",
+        "refit without each low-importance feature: metric, latency, size saved",
+    ),
     "explain": (
         "gitops_ml.explain:main",
         "one row: raw values, each preprocessing step, prediction, contributions",

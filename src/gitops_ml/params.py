@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gitops_ml.config import PARAMS_FILE
 from gitops_ml.errors import UserError, UserErrors
@@ -206,6 +213,42 @@ class ModelTestsParams(Section):
     skew_tolerance: NonNegative = 1e-9  # largest allowed probability difference raw vs prepared
 
 
+class TuneParams(Section):
+    """`make tune-check`: is any one-at-a-time change of a hyperparameter clearly better?
+
+    Which names the estimator accepts is checked by `gitops_ml.variants`, which imports it.
+    """
+
+    # candidate values per numeric hyperparameter; the committed value is always included
+    params: dict[str, list[int | float]] = {}
+    cv: Annotated[int, Field(ge=2, le=10)] = 3  # folds of the train split (never the test split)
+    tolerance: NonNegative = 0.005  # mean CV primary metric a candidate may win by
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _numbers_only(cls, raw: Any) -> Any:
+        """Numbers stay int or float (max_iter must stay an int); YAML's `1e-3` is a string."""
+        if not isinstance(raw, dict):
+            return raw
+        out: dict[Any, Any] = {}
+        for name, values in raw.items():
+            if not isinstance(values, list):
+                raise ValueError(f"{name}: expected a list of candidate values, e.g. [0.05, 0.2]")
+            out[name] = [_number(name, v) for v in values]
+        return out
+
+
+def _number(name: str, value: Any) -> int | float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{name}: candidate {value!r} is not a number")
+
+
 class Params(Section):
     seed: Annotated[int, Field(ge=0)] = 42
     data: DataParams
@@ -216,6 +259,7 @@ class Params(Section):
     gate: GateParams = GateParams()
     drift: DriftParams = DriftParams()
     model_tests: ModelTestsParams = ModelTestsParams()
+    tune: TuneParams = TuneParams()
     # Free-form sections other commands own (registry); validated there.
     registry: dict[str, Any] = {}
 

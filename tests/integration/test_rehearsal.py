@@ -32,8 +32,10 @@ EXPECTED_ORDER = [
     "push",
     "verify-remote",
     "report",
+    "feature-cost",
     "ci-gate",
     "train-cost",
+    "tune-check",
     "comment-body",
     "step-summary",
 ]
@@ -156,6 +158,8 @@ def test_pr_workflow_steps_reproduce_verify_push_report_and_gate(trained: Projec
     assert report.read_text().strip().splitlines()[0] in body
     assert "Reproducibility check: passed" in body
     assert "### Training cost: passed" in body  # one leaf node more: no costlier to train
+    assert "## Feature cost" in body and "## Tuning check" in body
+    assert "PASSED: no candidate beats the committed hyperparameters" in body
     assert json.loads((runner.root / "report" / "pr.json").read_text()) == {
         "pr": 7,
         "head_sha": head_sha,

@@ -72,7 +72,7 @@ def test_gate_params_refuse_a_negative_tolerance() -> None:
         parse(raw)
 
 
-def test_the_markdown_table_reaches_the_comment_after_the_gate() -> None:
+def test_the_markdown_table_reaches_the_comment_after_the_report() -> None:
     found = figures((2.0, 400.0), (5.0, 400.0))
     result = {
         "passed": False,
@@ -85,6 +85,6 @@ def test_the_markdown_table_reaches_the_comment_after_the_gate() -> None:
     assert text.startswith("### Training cost: FAILED")
     assert "| fit time | 2.000 s | 5.000 s | 2.50x | 2.00x | ❌ FAIL" in text
     assert "| peak memory | 400 MB | 400 MB | 1.00x | 1.50x | ✅ pass" in text
-    body = comment.build("# Report", "### Reproducibility check: passed", "PASSED", None, text)
-    assert body.index("Quality gate") < body.index("Training cost: FAILED")
+    body = comment.build("# Report", "### Reproducibility check: passed", "PASSED", None, [text])
+    assert body.index("# Report") < body.index("Training cost: FAILED") < body.index("gate")
     assert "Training cost" not in comment.build("# Report", None, None)

@@ -23,9 +23,14 @@ REPORT_FILE = Path("report.md")
 CI_DIR = Path("report")
 VERIFY_FILE = CI_DIR / "verify.md"
 GATE_FILE = CI_DIR / "gate.txt"
-TRAIN_COST_FILE = CI_DIR / "train_cost.md"  # `make train-cost` (gitops_ml.report.train_cost)
 BODY_FILE = CI_DIR / "comment.md"
 PR_FILE = CI_DIR / "pr.json"
+# Optional sections, shown when their command ran: `make feature-cost` and `make tune-check`
+# (gitops_ml.variants), `make train-cost` (gitops_ml.report.train_cost).
+FEATURE_COST_FILE = CI_DIR / "feature_cost.md"
+TUNE_CHECK_FILE = CI_DIR / "tune_check.md"
+TRAIN_COST_FILE = CI_DIR / "train_cost.md"
+EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE, TRAIN_COST_FILE)
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
 
 _LOCAL_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]+)[^)]*\)")
@@ -75,12 +80,13 @@ def build(
     checks: str | None,
     gate: str | None,
     url: str | None = None,
-    train_cost: str | None = None,
+    extras: list[str] | None = None,
 ) -> str:
     """Assemble the comment; a missing part says why it is missing instead of vanishing.
 
-    The training-cost table is the exception: it appears when `make train-cost` ran, as
-    it does in the PR workflow, and is left out of bodies built without it.
+    `extras` are optional sections (feature cost, tuning check, training cost) placed after
+    the report;
+    an absent one is simply left out, as those commands are not part of every pipeline.
     """
     parts = [
         report.strip()
@@ -88,13 +94,12 @@ def build(
         else "## Pull-request report\n\nThe pipeline did not get as far as the report: "
         "see the workflow run's log."
     ]
+    parts += [extra.strip() for extra in extras or [] if extra.strip()]
     parts.append(checks.strip() if checks else "### Reproducibility check: did not run")
     if gate is not None:
         parts.append(f"### Quality gate\n\n```text\n{gate.strip() or '(no output)'}\n```")
     else:
         parts.append("### Quality gate: did not run")
-    if train_cost:
-        parts.append(train_cost.strip())
     where = f"[workflow run]({url})" if url else "the workflow run"
     parts.append(
         f"<sub>Charts (PNG), report.md and logs: {where}, artifact `{ARTIFACT_NAME}`.</sub>"
@@ -111,12 +116,13 @@ def body_main(argv: list[str]) -> int:
     parser.add_argument("--head-sha", help="the pull request's head commit")
     parser.add_argument("--out", type=Path, default=BODY_FILE)
     args = parser.parse_args(argv)
+    extras = [text for text in map(_read, EXTRA_FILES) if text is not None]
     text = build(
         _read(REPORT_FILE),
         _read(VERIFY_FILE),
         _read(GATE_FILE),
         run_url(dict(os.environ)),
-        _read(TRAIN_COST_FILE),
+        extras,
     )
     write_text(args.out, text)
     if args.pr is not None:
