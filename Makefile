@@ -10,7 +10,9 @@ UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 BASE      ?=
 # PYTHON: interpreter for a new .venv (default: .python-version)
 PYTHON    ?=
-PYTEST_ARGS ?=
+# Tests run on every core (pytest-xdist); one BLAS/OpenMP thread per worker keeps the
+# workers from fighting over the cores (results do not depend on the thread count).
+PYTEST_ARGS ?= -n auto
 
 # Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
 export PATH := $(BIN):$(PATH)
@@ -52,8 +54,8 @@ data: setup ## make data/ match data.dvc: dvc pull when the remote is reachable,
 repro: check data ## set everything up and run the pipeline (dvc repro)
 	$(BIN)/dvc repro
 
-test: setup ## run the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for serial)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint + format check), zizmor, actionlint, workflow schema check
 	$(BIN)/ruff check .
