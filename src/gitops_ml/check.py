@@ -13,7 +13,7 @@ def main(argv: list[str]) -> int:
     load_schema_file(p)  # a broken contract file stops here, before DVC touches any output
 
     build_estimator(p)  # imports the estimator and checks its hyperparameter names
-    from gitops_ml.variants import check_tune_section
+    from gitops_ml.variants.tune import check_tune_section
 
     check_tune_section(p)  # tune.params names hyperparameters of that estimator
     print(f"params.yaml: ok ({p.data.task}, {p.model.estimator})")

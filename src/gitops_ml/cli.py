@@ -77,11 +77,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "predict": ("gitops_ml.serve:main", "score a CSV/Parquet file with the trained model"),
     "tune-check": (
-        "gitops_ml.variants:tune_main",
+        "gitops_ml.variants.tune:tune_main",
         "k-fold CV on the train split: exit 1 when a tune.params neighbour beats params.yaml",
     ),
     "feature-cost": (
-        "gitops_ml.variants:cost_main",
+        "gitops_ml.variants.feature_cost:cost_main",
         "refit without each low-importance feature: metric, latency, size saved",
     ),
     "explain": (

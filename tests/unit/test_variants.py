@@ -14,7 +14,9 @@ from gitops_ml import params, variants
 from gitops_ml.ci import comment
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError, UserErrors
-from gitops_ml.variants import Candidate, Latency
+from gitops_ml.variants import feature_cost, tune
+from gitops_ml.variants.feature_cost import Latency
+from gitops_ml.variants.tune import Candidate
 
 REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 
@@ -41,7 +43,7 @@ def _problems(tune: dict[str, Any]) -> list[UserError]:
 def test_a_hyperparameter_the_estimator_lacks_names_the_key_and_the_valid_names() -> None:
     p = _params({"params": {"learning_rte": [0.05]}})
     with pytest.raises(UserError) as raised:
-        variants.check_tune_section(p)
+        tune.check_tune_section(p)
     err = raised.value
     assert (err.file, err.field) == ("params.yaml", "tune.params.learning_rte")
     assert "HistGradientBoostingClassifier has no hyperparameter 'learning_rte'" in err.problem
@@ -79,9 +81,9 @@ def test_candidates_skip_the_committed_value_and_repeats_and_default_to_the_esti
         {"params": {"learning_rate": [0.1, 0.2, 0.2], "l2_regularization": [0.0, 1.0]}},
         params={"learning_rate": 0.1},
     )
-    committed = variants.check_tune_section(p)
+    committed = tune.check_tune_section(p)
     assert committed == {"learning_rate": 0.1, "l2_regularization": 0.0}  # 0.0: sklearn default
-    labels = [c.label for c in variants.candidates(p, committed)]
+    labels = [c.label for c in tune.candidates(p, committed)]
     assert labels == ["(committed)", "learning_rate=0.2", "l2_regularization=1.0"]
 
 
@@ -93,14 +95,14 @@ def test_a_neighbour_wins_only_by_more_than_the_tolerance_and_the_best_comes_fir
     cands = _scored(
         {None: [0.90, 0.92], "a": [0.905, 0.925], "b": [0.93, 0.95], "c": [0.92, 0.94]}
     )  # a wins by exactly 0.005: not more than the tolerance
-    assert [c.name for c in variants.winners("roc_auc", cands, 0.005)] == ["b", "c"]
-    assert [c.name for c in variants.winners("roc_auc", cands, 0.03)] == []
+    assert [c.name for c in tune.winners("roc_auc", cands, 0.005)] == ["b", "c"]
+    assert [c.name for c in tune.winners("roc_auc", cands, 0.03)] == []
 
 
 def test_the_verdict_follows_the_metric_direction() -> None:
     cands = _scored({None: [10.0, 12.0], "lower": [8.0, 9.0], "higher": [14.0, 15.0]})
-    assert [c.name for c in variants.winners("rmse", cands, 0.5)] == ["lower"]
-    assert [c.name for c in variants.winners("r2", cands, 0.5)] == ["higher"]
+    assert [c.name for c in tune.winners("rmse", cands, 0.5)] == ["lower"]
+    assert [c.name for c in tune.winners("r2", cands, 0.5)] == ["higher"]
 
 
 def test_an_empty_tune_section_has_nothing_to_check_and_passes(
@@ -110,7 +112,7 @@ def test_an_empty_tune_section_has_nothing_to_check_and_passes(
     raw["tune"] = {"params": {}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     monkeypatch.chdir(tmp_path)  # no prepared split here: it is not needed
-    assert variants.tune_main([]) == 0
+    assert tune.tune_main([]) == 0
     assert "nothing to check (tune.params in params.yaml is empty)" in capsys.readouterr().out
     assert "Nothing to check" in (tmp_path / "report/tune_check.md").read_text()
 
@@ -119,9 +121,9 @@ def test_a_candidate_the_estimator_refuses_is_a_user_error_naming_the_tune_key()
     p = _params({"params": {"learning_rate": [-1.0]}, "cv": 2})
     spec = FeatureSpec(numeric=["x"], categorical=[], target="y")
     frame = pd.DataFrame({"x": np.arange(20.0), "y": ["a", "b"] * 10})
-    cands = variants.candidates(p, variants.check_tune_section(p))
+    cands = tune.candidates(p, tune.check_tune_section(p))
     with pytest.raises(UserError) as raised:
-        variants.cross_validate(p, spec, frame, cands)
+        tune.cross_validate(p, spec, frame, cands)
     assert raised.value.field == "tune.params.learning_rate"
     assert "candidate -1.0 is refused by" in raised.value.problem
 
@@ -129,7 +131,7 @@ def test_a_candidate_the_estimator_refuses_is_a_user_error_naming_the_tune_key()
 def test_folds_come_from_the_train_split_only_and_are_seeded() -> None:
     p = _params({"cv": 4})
     frame = pd.DataFrame({"x": np.arange(40.0), "y": ["a", "b"] * 20})
-    first, again = variants.folds(p, frame, "y"), variants.folds(p, frame, "y")
+    first, again = tune.folds(p, frame, "y"), tune.folds(p, frame, "y")
     assert len(first) == 4
     assert all((a[1] == b[1]).all() for a, b in zip(first, again, strict=True))
     held_out = np.sort(np.concatenate([val for _, val in first]))
@@ -140,7 +142,7 @@ def test_too_many_folds_for_the_smallest_class_is_a_user_error() -> None:
     p = _params({"cv": 5})
     frame = pd.DataFrame({"x": np.arange(12.0), "y": ["a"] * 10 + ["b"] * 2})
     with pytest.raises(UserError, match=r"tune\.cv: cannot make 5 folds"):
-        variants.folds(p, frame, "y")
+        tune.folds(p, frame, "y")
 
 
 def test_dropping_a_feature_removes_it_from_its_kind_only() -> None:
@@ -175,10 +177,10 @@ def test_the_cost_table_shows_each_dropped_feature_and_unmeasurable_latency() ->
         "size_saved_bytes": 1800,
     }
     measurable = {**row, "feature": "wide", "latency_measurable": True}
-    text = variants.cost_markdown(_cost_result([row, measurable]), "all")
+    text = feature_cost.cost_markdown(_cost_result([row, measurable]), "all")
     assert "| `noise` | -0.0010 | +0.0020 | not measurable | +1,800 |" in text
     assert "| `wide` | -0.0010 | +0.0020 | +0.400 | +1,800 |" in text
-    empty = variants.cost_markdown(_cost_result([]), "within noise")
+    empty = feature_cost.cost_markdown(_cost_result([]), "within noise")
     assert "nothing to cost" in empty and "ALL=1" in empty
 
 

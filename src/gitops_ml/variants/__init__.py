@@ -1,0 +1,104 @@
+"""Refit variants of the model on the prepared train split and compare them.
+
+Two checks of the ML Test Score share this package's helper, `fit_and_score`: build the pipeline
+from params (with some hyperparameters changed, or some features left out), fit it on
+one frame and score the primary metric on another.
+
+- `tune-check` (`tune.py`; M3, all hyperparameters have been tuned): the committed hyperparameters
+  against each one-at-a-time neighbour from `tune.params`, by seeded k-fold
+  cross-validation on the train split only. Exit 1 when a neighbour wins by more than
+  `tune.tolerance`.
+- `feature-cost` (`feature_cost.py`; D3, no feature's cost is too much): the full model against the model
+  without one feature, both refit on the train split and scored on the test split:
+  primary metric, prediction latency and model file size
+  (report/feature_cost.json, report/feature_cost.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml import config, metrics
+from gitops_ml.data import FeatureSpec
+from gitops_ml.errors import UserError
+from gitops_ml.params import Params
+
+DIGITS = 6
+
+
+@dataclass
+class Variant:
+    """One refit model: what was changed, the fitted pipeline and its primary metric."""
+
+    pipeline: Any
+    spec: FeatureSpec
+    value: float
+
+
+def with_hyper(p: Params, changes: dict[str, Any]) -> Params:
+    """A copy of params whose model.params has `changes` applied."""
+    model = p.model.model_copy(update={"params": {**p.model.params, **changes}})
+    return p.model_copy(update={"model": model})
+
+
+def without(spec: FeatureSpec, drop: str | None) -> FeatureSpec:
+    """The feature spec with one column left out (None: unchanged)."""
+    if drop is None:
+        return spec
+    numeric = [c for c in spec.numeric if c != drop]
+    categorical = [c for c in spec.categorical if c != drop]
+    return FeatureSpec(numeric, categorical, spec.target)
+
+
+def primary_value(p: Params, pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> float:
+    """The primary metric of a fitted pipeline on `frame`, as evaluate computes it."""
+    from gitops_ml.predict import score
+
+    scored = score(pipeline, frame, spec)
+    positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
+    primary = p.evaluate.primary_metric
+    return metrics.compute(scored, (primary,), positive)[primary]
+
+
+def fit_and_score(
+    p: Params,
+    spec: FeatureSpec,
+    fit_on: pd.DataFrame,
+    score_on: pd.DataFrame,
+    drop: str | None = None,
+) -> Variant:
+    """Build the pipeline of `p` without feature `drop`, fit on `fit_on`, score `score_on`."""
+    from gitops_ml.model import build_pipeline, fixed_threads
+
+    used = without(spec, drop)
+    pipeline = build_pipeline(p, used)
+    with fixed_threads(p.model.threads):  # as the train stage fits
+        pipeline.fit(fit_on[used.columns], fit_on[used.target])
+    return Variant(pipeline, used, primary_value(p, pipeline, score_on, used))
+
+
+def load_split(path: Path, spec: FeatureSpec) -> pd.DataFrame:
+    from gitops_ml import data
+
+    if not path.is_file():
+        raise UserError(str(path), "(file)", "prepared split not found", "run `make repro` first")
+    return data.read_parquet(path, columns=[*spec.columns, spec.target])
+
+
+def load_spec() -> FeatureSpec:
+    if not config.FEATURES_FILE.is_file():
+        raise UserError(str(config.FEATURES_FILE), "(file)", "not found", "run `make repro` first")
+    return FeatureSpec.load()
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), DIGITS)
+
+
+def fmt(value: float | None, digits: int = 4, sign: str = "") -> str:
+    return "n/a" if value is None else f"{value:{sign}.{digits}f}"
