@@ -11,8 +11,11 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +143,30 @@ def _numeric_steps(params: Params, estimator: Any) -> list[tuple[str, Any]]:
     if needs_scaling(params):
         steps.append(("scale", StandardScaler()))
     return steps
+
+
+@contextmanager
+def fixed_threads(threads: int) -> Iterator[None]:
+    """Fit and score with exactly `threads` OpenMP and BLAS threads, on any machine.
+
+    HistGradientBoosting sums gradients in parallel; with another thread count the sums
+    round differently and the model file differs (1, 2, 3 and 4 threads give four
+    models). scikit-learn caps OpenMP threads at the machine's cores unless
+    OMP_NUM_THREADS is set, so it is set for the duration, and threadpoolctl sets the
+    runtimes already loaded.
+    """
+    from threadpoolctl import threadpool_limits
+
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
 
 
 def build_pipeline(params: Params, spec: FeatureSpec) -> Any:

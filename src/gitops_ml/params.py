@@ -120,6 +120,9 @@ class ModelParams(Section):
     params: dict[str, Any] = {}
     scale_numeric: Literal["auto"] | bool = "auto"
     numeric_impute: Literal["auto", "mean", "median", "most_frequent", "none"] = "auto"
+    # Threads for fitting (OpenMP and BLAS). Sums split across threads add up in another
+    # order, so the model's bytes depend on the count: fixed here, not taken from the machine.
+    threads: Annotated[int, Field(ge=1, le=256)] = 2
 
 
 class SliceSpec(Section):
@@ -216,7 +219,7 @@ class ModelTestsParams(Section):
 class TuneParams(Section):
     """`make tune-check`: is any one-at-a-time change of a hyperparameter clearly better?
 
-    Which names the estimator accepts is checked by `gitops_ml.variants`, which imports it.
+    Which names the estimator accepts is checked by `gitops_ml.variants.tune`, which imports it.
     """
 
     # candidate values per numeric hyperparameter; the committed value is always included

@@ -56,6 +56,7 @@ WINE = {
                 "evaluate.primary_metric": "rmse",
                 "model.estimator": "sklearn.linear_model.Ridge",
                 "model.params": {},
+                "tune.params": {},
             },
             [
                 "task is regression but the target holds labels ('cultivar_a'",

@@ -47,6 +47,21 @@ def test_forced_repro_gives_identical_hashes_including_the_model_file(trained: P
     assert trained.file_bytes("metrics/metrics.json") == metrics
 
 
+@pytest.mark.parametrize("cores", ["1", "3"])
+def test_the_model_does_not_depend_on_how_many_threads_the_machine_offers(
+    trained: Project, cores: str
+) -> None:
+    # OMP_NUM_THREADS stands in for a machine with other cores: HistGradientBoosting sums
+    # gradients per thread, so without model.threads the model's bytes would follow it.
+    before = trained.file_bytes("dvc.lock")
+    trained.env["OMP_NUM_THREADS"] = cores
+    trained.repro("-f")
+    assert trained.file_bytes("dvc.lock") == before
+    trained.set_params(**{"model.threads": 1})
+    assert trained.repro() == ["train", "evaluate"]
+    assert trained.file_bytes("dvc.lock") != before  # the count is what decides the bytes
+
+
 def test_changing_a_hyperparameter_reruns_only_train_and_evaluate(trained: Project) -> None:
     trained.set_params(**{"model.params.max_iter": 40})
     assert trained.repro() == ["train", "evaluate"]
@@ -85,6 +100,7 @@ def test_other_tasks_run_end_to_end_by_changing_params_only(
             "data.positive_class": None,
             "model.estimator": estimator,
             "model.params": {},
+            "tune.params": {},  # the template's grid names the boosting model's hyperparameters
             "evaluate.primary_metric": metric,
             "evaluate.slices": [
                 {"column": {"wine": "alcohol", "diabetes": "bmi"}[dataset], "bins": 3}

@@ -142,9 +142,10 @@ def _child_main() -> None:
     pipeline = model.build_pipeline(p, spec)
     frame = data.read_parquet(config.TRAIN_FILE, columns=[*spec.columns, spec.target])
     target = frame.pop(spec.target)
-    start = time.perf_counter()
-    pipeline.fit(frame, target)
-    seconds = time.perf_counter() - start
+    with model.fixed_threads(p.model.threads):  # the train stage's thread count
+        start = time.perf_counter()
+        pipeline.fit(frame, target)
+        seconds = time.perf_counter() - start
     peak = resources.peak_rss_mb()  # this process only: the same measure the train stage keeps
     print(json.dumps({"fit_seconds": seconds, "peak_rss_mb": peak, "rows": len(target)}))
 

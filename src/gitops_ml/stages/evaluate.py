@@ -60,7 +60,8 @@ def main() -> None:
     with atomic_path(config.PREDICTIONS_FILE) as tmp:
         predict.to_frame(scored, test[config.ROW_ID]).to_parquet(tmp, index=False)
     primary = p.evaluate.primary_metric
-    quality.write_all(p, spec, pipeline, test, scored, values[primary])
+    with model.fixed_threads(p.model.threads):  # baselines are fitted: same bytes everywhere
+        quality.write_all(p, spec, pipeline, test, scored, values[primary])
     with Live(
         dir=str(config.METRICS_DIR),
         report=None,

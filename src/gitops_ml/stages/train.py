@@ -49,9 +49,10 @@ def main() -> None:
     p = params.load()
     spec = FeatureSpec.load()
     pipeline = model.build_pipeline(p, spec)
-    features, target = _features(pipeline, spec)
-    _fit(pipeline[-1], features, target, p.model.estimator)
-    predict.check_stability(pipeline[-1], features, target, p.data.task)
+    with model.fixed_threads(p.model.threads):  # the same bytes on every machine
+        features, target = _features(pipeline, spec)
+        _fit(pipeline[-1], features, target, p.model.estimator)
+        predict.check_stability(pipeline[-1], features, target, p.data.task)
     rows = len(target)
     del features, target
     model.save(pipeline, config.MODEL_FILE)
