@@ -10,8 +10,8 @@ UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 BASE      ?=
 # PYTHON: interpreter for a new .venv (default: .python-version)
 PYTHON    ?=
-# Tests run on every core (pytest-xdist); one BLAS/OpenMP thread per worker keeps the
-# workers from fighting over the cores (results do not depend on the thread count).
+# Tests run on every core (pytest-xdist). One BLAS/OpenMP thread per worker keeps workers
+# from fighting over the cores; model fits use model.threads regardless (same bytes).
 PYTEST_ARGS ?= -n auto
 
 # Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
