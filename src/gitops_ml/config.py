@@ -32,3 +32,20 @@ RUNTIME_FILE = METRICS_DIR / "runtime.json"
 TRAIN_RUNTIME_FILE = METRICS_DIR / "train_runtime.json"  # training time and peak memory
 
 ROW_ID = "row_id"  # original row number in the raw data; pairs test rows across commits
+
+
+def require_outputs(*paths: Path, reader: str) -> None:
+    """Stop with the fix when a command needs pipeline outputs the workspace does not have.
+
+    `reader` says who needs them, e.g. "make explain reads it".
+    """
+    from gitops_ml.errors import UserError
+
+    for path in paths:
+        if not path.is_file():
+            raise UserError(
+                str(path),
+                "(file)",
+                f"not found: {reader}",
+                "run `make repro` (or `dvc repro`; `dvc pull` for outputs already pushed) first",
+            )

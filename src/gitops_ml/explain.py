@@ -44,11 +44,6 @@ class Explanation:
     contributions: list[Contribution]
 
 
-def _need(path: Path) -> None:
-    if not path.is_file():
-        raise UserError(str(path), "(file)", "not found", "run `make repro` (or `dvc pull`) first")
-
-
 def row_from_test_split(text: str, test: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The test split's row at a 0-based position, as a one-row frame."""
     index = int(text)
@@ -252,8 +247,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model", type=Path, default=config.MODEL_FILE)
     args = parser.parse_args(argv)
     p = params.load()
-    for path in (config.FEATURES_FILE, config.TRAIN_FILE, config.TEST_FILE):
-        _need(path)
+    config.require_outputs(
+        config.FEATURES_FILE, config.TRAIN_FILE, config.TEST_FILE, reader="make explain reads it"
+    )
     spec = FeatureSpec.load()
     text = args.row.strip()
     if text.lstrip("-").isdigit():

@@ -36,7 +36,8 @@ class GateResult:
         return f"FAILED: {'; '.join(self.failures)}"
 
 
-def _is_number(value: object) -> bool:
+def is_finite_number(value: object) -> bool:
+    """A real number a rule can compare: not None, not a bool, not NaN or infinite."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -51,7 +52,7 @@ def _growth_rule(
     if limit is None:
         return
     old, new = base.get(name), current.get(name)
-    if not (_is_number(old) and _is_number(new)) or old <= 0:
+    if not (is_finite_number(old) and is_finite_number(new)) or old <= 0:
         result.notes.append(f"{name} not compared (missing on one side)")
         return
     growth = new / old - 1.0
@@ -69,7 +70,7 @@ def check(
     result = GateResult()
     higher = HIGHER_IS_BETTER.get(primary, True)
     value = current.get(primary)
-    if not _is_number(value):
+    if not is_finite_number(value):
         result.fail(f"{primary} is {value!r}, not a finite number")
         return result
     if rules.floor is not None and better_by(primary, value, rules.floor) < 0:
@@ -79,7 +80,7 @@ def check(
         result.notes.append("no base metrics: first model, nothing to compare against")
         return result
     old = base.get(primary)
-    if not _is_number(old):
+    if not is_finite_number(old):
         result.notes.append(f"base has no usable {primary}: comparison skipped")
     else:
         drop = -better_by(primary, value, old)
@@ -95,7 +96,7 @@ def check(
 def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin: float) -> None:
     row = (baselines or {}).get(primary) or {}
     model, linear = row.get("model"), row.get("linear")
-    if not (_is_number(model) and _is_number(linear)):
+    if not (is_finite_number(model) and is_finite_number(linear)):
         result.fail(
             f"min_lift_over_linear is set but metrics/baselines.json has no linear {primary}: "
             "run `make repro`"
@@ -118,7 +119,7 @@ def gated_slices(
     for column, per in (slices or {}).items():
         for label, row in per.items():
             value = row.get(primary)
-            if row.get("rows", 0) >= min_rows and _is_number(value):
+            if row.get("rows", 0) >= min_rows and is_finite_number(value):
                 kept.setdefault(column, {})[label] = value
             else:
                 left_out += 1
@@ -169,7 +170,7 @@ def opportunity_gaps(
         rates = {
             label: row["tpr"]
             for label, row in (slices or {}).get(column, {}).items()
-            if row.get("rows", 0) >= min_rows and _is_number(row.get("tpr"))
+            if row.get("rows", 0) >= min_rows and is_finite_number(row.get("tpr"))
         }
         if len(rates) < 2:
             gaps[column] = None

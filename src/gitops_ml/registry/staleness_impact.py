@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,11 +25,11 @@ from gitops_ml import config, params
 from gitops_ml.atomic import write_text
 from gitops_ml.errors import UserError
 from gitops_ml.registry import git, lineage, models, settings, tags
+from gitops_ml.registry.staleness import SECONDS_PER_DAY
 
 MARKDOWN_FILE = Path("staleness.md")
 JSON_FILE = Path("staleness.json")
 SLOPE_DAYS = 30
-SECONDS_PER_DAY = 86400
 
 
 @dataclass
@@ -64,8 +63,9 @@ class Verdict:
 
 
 def _finite(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
+    from gitops_ml.gate import is_finite_number
+
+    return float(value) if is_finite_number(value) else None
 
 
 def _row_hashes(frame: Any, columns: list[str]) -> Any:
@@ -236,9 +236,9 @@ def run(last: int | None = None, now: datetime | None = None) -> tuple[dict[str,
     conf = settings.load()
     now = now or datetime.now(timezone.utc)
     name = lineage.current_artifact(conf).name
-    for path in (config.TEST_FILE, config.TRAIN_FILE):
-        if not path.is_file():
-            raise UserError(str(path), "(file)", "today's split is missing", "run `make repro`")
+    config.require_outputs(
+        config.TEST_FILE, config.TRAIN_FILE, reader="every version is scored on today's split"
+    )
     test = data.read_parquet(config.TEST_FILE)
     train = data.read_parquet(config.TRAIN_FILE)
     primary = p.evaluate.primary_metric

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 from gitops_ml import config, params
 from gitops_ml.ci.comment import TRAIN_COST_FILE as MARKDOWN_FILE
 from gitops_ml.errors import UserError, exit_on_user_error
+from gitops_ml.gate import is_finite_number
 from gitops_ml.params import GateParams, Params
 
 JSON_FILE = MARKDOWN_FILE.with_suffix(".json")
@@ -63,12 +63,7 @@ class Figure:
 
 
 def _positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
+    return is_finite_number(value) and value > 0  # type: ignore[operator]
 
 
 def judge(
@@ -212,14 +207,11 @@ def with_model(workspace: dict[str, Any], model: Any, source: str) -> Params:
 
 
 def _require_prepared() -> None:
-    for path in (config.TRAIN_FILE, config.FEATURES_FILE):
-        if not path.is_file():
-            raise UserError(
-                str(path),
-                "(file)",
-                "the prepared train split is missing: train-cost fits both models on it",
-                "run `dvc repro` (or `make repro`) first",
-            )
+    config.require_outputs(
+        config.TRAIN_FILE,
+        config.FEATURES_FILE,
+        reader="train-cost fits both models on the prepared train split",
+    )
 
 
 # --- output -------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import pandas as pd
 
 from gitops_ml import config, metrics
 from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import UserError
 from gitops_ml.params import Params
 
 DIGITS = 6
@@ -85,14 +84,12 @@ def fit_and_score(
 def load_split(path: Path, spec: FeatureSpec) -> pd.DataFrame:
     from gitops_ml import data
 
-    if not path.is_file():
-        raise UserError(str(path), "(file)", "prepared split not found", "run `make repro` first")
+    config.require_outputs(path, reader="the model variants are fitted and scored on it")
     return data.read_parquet(path, columns=[*spec.columns, spec.target])
 
 
 def load_spec() -> FeatureSpec:
-    if not config.FEATURES_FILE.is_file():
-        raise UserError(str(config.FEATURES_FILE), "(file)", "not found", "run `make repro` first")
+    config.require_outputs(config.FEATURES_FILE, reader="it names the model's columns")
     return FeatureSpec.load()
 
 
