@@ -61,27 +61,25 @@ def production_age(now: datetime | None = None) -> tuple[str, ModelAge | None]:
     conf = settings.load()
     name = lineage.current_artifact(conf).name
     stage = tags.stages()[-1]
-    version = tags.in_stage(name, stage) if tags.registered(name) else None
+    versions = tags.registered(name)
+    version = tags.in_stage(name, stage) if versions else None
     if version is None:
         return stage, None
-    found = next((v for v in tags._artifact(name).get_versions() if v.version == version), None)
-    if found is None or not found.registrations:
+    found = next((v for v in versions if str(v.version) == version), None)
+    if found is None:
         raise UserError(
             "git tags",
             f"{name}#{stage}",
             f"{version} is in {stage} but has no registration tag {name}@{version}",
             "fetch all tags (`git fetch --tags`), or register the version before promoting it",
         )
-    registration = found.registrations[-1]
-    vstage = found.stages.get(stage)
-    entered = vstage.assignments[-1].created_at if vstage and vstage.assignments else None
     return stage, ModelAge(
         name=name,
         stage=stage,
         version=version,
-        tag=registration.tag,
-        registered_at=tags.utc(registration.created_at),
-        in_stage_since=tags.utc(entered) if entered else None,
+        tag=found.tag,
+        registered_at=found.registered_at,
+        in_stage_since=found.stage_since.get(stage),
         now=now or datetime.now(timezone.utc),
         limit_days=conf.max_model_age_days,
     )

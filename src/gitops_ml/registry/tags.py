@@ -31,6 +31,7 @@ class Registered:
     message: str
     stages_ever: frozenset[str]  # every stage this version was assigned to at some point
     registered_at: datetime  # the registration tag's date (UTC), as GTO reads it
+    stage_since: dict[str, datetime]  # stage -> date of its latest assignment (UTC)
 
 
 def _artifact(name: str) -> Any:
@@ -53,6 +54,9 @@ def registered(name: str) -> list[Registered]:
             continue
         event = v.registrations[-1]
         stages = frozenset(v.stages)  # not get_vstages(): GTO cannot sort unassigned ones
+        since = {
+            s: utc(vs.assignments[-1].created_at) for s, vs in v.stages.items() if vs.assignments
+        }
         found.append(
             Registered(
                 SemVer.parse(v.version),
@@ -61,6 +65,7 @@ def registered(name: str) -> list[Registered]:
                 event.message,
                 stages,
                 utc(event.created_at),
+                since,
             )
         )
     return sorted(found, key=lambda r: r.version)
