@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+MODEL = "classifier"  # the model artifact the template's dvc.yaml declares
+DAY = 86400
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -113,6 +116,29 @@ class Project:
         out = self.dvc("repro", *args).stdout
         return re.findall(r"Running stage '([^']+)'", out)
 
+    @classmethod
+    def copied(cls, source: Path, dest: Path) -> Project:
+        """A copy of the repository at `source` (git, DVC cache, workspace) at `dest`."""
+        shutil.copytree(source, dest, symlinks=True)
+        return cls(dest, base_env(dest))
+
+    def tag(self, name: str, days_ago: float, commit: str = "HEAD") -> None:
+        """An annotated tag dated `days_ago`: GTO reads the tagger date as the event time."""
+        when = int(time.time() - days_ago * DAY)
+        self.env["GIT_COMMITTER_DATE"] = f"{when} +0000"
+        try:
+            self.git("tag", "-a", name, commit, "-m", f"{name}\n\nmade by the test")
+        finally:
+            del self.env["GIT_COMMITTER_DATE"]
+
+    def release(self, version: str, days_ago: tuple[float, float, float], event: int) -> None:
+        """Register the template's model `version` at HEAD, then assign it to staging and to
+        prod (GTO event numbers `event` and `event + 1`), each `days_ago` in that order."""
+        registered, staging, prod = days_ago
+        self.tag(f"{MODEL}@{version}", registered)
+        self.tag(f"{MODEL}#staging#{event}", staging)
+        self.tag(f"{MODEL}#prod#{event + 1}", prod)
+
     def commit(self, message: str, *paths: str) -> str:
         self.git("add", *(paths or ("-A",)))
         self.git("commit", "-q", "--allow-empty", "-m", message)
@@ -174,6 +200,4 @@ def template(tmp_path: Path) -> Project:
 @pytest.fixture
 def trained(tmp_path: Path, _trained_source: Path) -> Iterator[Project]:
     """A copy of the template with data, the DVC cache and a trained model, all committed."""
-    dest = tmp_path / "repo"
-    shutil.copytree(_trained_source, dest, symlinks=True)
-    yield Project(dest, base_env(dest))
+    yield Project.copied(_trained_source, tmp_path / "repo")

@@ -7,34 +7,27 @@ prod on roughly a third of the rows. Tags are GTO's, made by git with backdated 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, base_env
-from tests.integration.test_model_age import tag
+from tests.conftest import Project
 
 
 @pytest.fixture(scope="module")
 def _canary_source(tmp_path_factory: pytest.TempPathFactory, _trained_source: Path) -> Path:
-    root = tmp_path_factory.mktemp("canary-seed") / "repo"
-    shutil.copytree(_trained_source, root, symlinks=True)
-    project = Project(root, base_env(root))
-    tag(project, "classifier@v1.0.0", days_ago=30)
-    tag(project, "classifier#staging#1", days_ago=29)
-    tag(project, "classifier#prod#2", days_ago=28)
+    project = Project.copied(_trained_source, tmp_path_factory.mktemp("canary-seed") / "repo")
+    project.release("v1.0.0", days_ago=(30, 29, 28), event=1)
     project.set_params(**{"model.params.max_iter": 1, "model.params.learning_rate": 0.01})
     project.repro()
     project.commit("A barely trained model")
-    tag(project, "classifier@v1.1.0", days_ago=1)
-    return root
+    project.tag("classifier@v1.1.0", days_ago=1)
+    return project.root
 
 
 @pytest.fixture
 def project(_canary_source: Path, tmp_path: Path) -> Project:
-    shutil.copytree(_canary_source, tmp_path / "repo", symlinks=True)
-    return Project(tmp_path / "repo", base_env(tmp_path / "repo"))
+    return Project.copied(_canary_source, tmp_path / "repo")
 
 
 def canary(project: Project, version: str, *args: str) -> tuple[int, str]:

@@ -7,20 +7,8 @@ created by git with a backdated tagger date, which is what GTO reads as the even
 from __future__ import annotations
 
 import json
-import time
 
 from tests.conftest import VENV_BIN, Project
-
-DAY = 86400
-
-
-def tag(project: Project, name: str, days_ago: float, commit: str = "HEAD") -> None:
-    when = int(time.time() - days_ago * DAY)
-    project.env["GIT_COMMITTER_DATE"] = f"{when} +0000"
-    try:
-        project.git("tag", "-a", name, commit, "-m", f"{name}\n\nmade by the test")
-    finally:
-        del project.env["GIT_COMMITTER_DATE"]
 
 
 def model_age(project: Project) -> tuple[int, str]:
@@ -35,9 +23,7 @@ def test_model_age_reads_the_prod_version_registration_date_against_the_limit(
     code, out = model_age(template)
     assert code == 0 and "no version is in prod: no production model to age" in out
 
-    tag(template, "classifier@v1.0.0", days_ago=400)
-    tag(template, "classifier#staging#1", days_ago=399)
-    tag(template, "classifier#prod#2", days_ago=390)
+    template.release("v1.0.0", days_ago=(400, 399, 390), event=1)
     code, out = model_age(template)
     assert code == 1, out
     assert "classifier v1.0.0 in prod: registered " in out
@@ -54,9 +40,7 @@ def test_model_age_reads_the_prod_version_registration_date_against_the_limit(
     assert "### Model age" in summary.read_text() and "STALE" in summary.read_text()
 
     template.commit("Retrained model")
-    tag(template, "classifier@v1.1.0", days_ago=10)
-    tag(template, "classifier#staging#3", days_ago=9)
-    tag(template, "classifier#prod#4", days_ago=8)
+    template.release("v1.1.0", days_ago=(10, 9, 8), event=3)
     code, out = model_age(template)
     assert code == 0, out
     assert "classifier v1.1.0 in prod: registered " in out
@@ -64,8 +48,8 @@ def test_model_age_reads_the_prod_version_registration_date_against_the_limit(
 
     # A rollback (docs/releases.md: assign the old version, unassign the newer one) puts
     # v1.0.0 back in prod today; its age still counts from its registration.
-    tag(template, "classifier#prod#5", days_ago=0, commit="HEAD~1")
-    tag(template, "classifier#prod!#6", days_ago=0)
+    template.tag("classifier#prod#5", days_ago=0, commit="HEAD~1")
+    template.tag("classifier#prod!#6", days_ago=0)
     shown = template.run(str(VENV_BIN / "gto"), "show", "--json").stdout
     assert json.loads(shown)["classifier"]["stage"]["prod"] == "v1.0.0"  # GTO reads it so
     code, out = model_age(template)

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Project, base_env
+from tests.conftest import MODEL, Project, base_env
 
 pytestmark = pytest.mark.slow
-MODEL = "classifier"  # the artifact name the template's dvc.yaml declares
+
 
 BRANCHES = {
     # branch: (base, params updates, commit message, re-run the pipeline)

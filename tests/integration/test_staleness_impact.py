@@ -9,14 +9,12 @@ date; both models stay in the repository's DVC cache, as after `dvc repro` on ea
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import Project, base_env
-from tests.integration.test_model_age import tag
+from tests.conftest import Project
 
 DATA = "data/breast_cancer.csv"
 TARGET = "diagnosis"
@@ -43,23 +41,20 @@ def _two_versions_source(
 ) -> tuple[Path, int]:
     """One retrained copy per module: the repository, and how many of today's test rows
     v1.0.0 was trained on."""
-    root = tmp_path_factory.mktemp("staleness-seed") / "repo"
-    shutil.copytree(_trained_source, root, symlinks=True)
-    project = Project(root, base_env(root))
-    tag(project, "classifier@v1.0.0", days_ago=120)
+    project = Project.copied(_trained_source, tmp_path_factory.mktemp("staleness-seed") / "repo")
+    project.tag("classifier@v1.0.0", days_ago=120)
     old_train = row_ids(project, "train")
     flip_every_fourth_label(project)
     project.repro()
     project.commit("Labels revised: retrain")
-    tag(project, "classifier@v1.1.0", days_ago=5)
-    return root, len(row_ids(project, "test") & old_train)
+    project.tag("classifier@v1.1.0", days_ago=5)
+    return project.root, len(row_ids(project, "test") & old_train)
 
 
 @pytest.fixture
 def two_versions(_two_versions_source: tuple[Path, int], tmp_path: Path) -> tuple[Project, int]:
     source, overlap = _two_versions_source
-    shutil.copytree(source, tmp_path / "repo", symlinks=True)
-    return Project(tmp_path / "repo", base_env(tmp_path / "repo")), overlap
+    return Project.copied(source, tmp_path / "repo"), overlap
 
 
 def staleness(project: Project, *args: str, make: bool = False) -> tuple[int, str, dict]:
@@ -125,8 +120,8 @@ def test_the_limit_fails_when_the_prod_model_lost_more_than_allowed(
     assert code == 0, out
     assert result["limit"]["version"] == "v1.1.0" and result["limit"]["passed"]
 
-    tag(project, "classifier#staging#1", days_ago=100, commit="HEAD~1")
-    tag(project, "classifier#prod#2", days_ago=90, commit="HEAD~1")
+    project.tag("classifier#staging#1", days_ago=100, commit="HEAD~1")
+    project.tag("classifier#prod#2", days_ago=90, commit="HEAD~1")
     code, out, result = staleness(project)
     assert code == 1, out
     old = next(r for r in result["versions"] if r["version"] == "v1.0.0")
@@ -154,7 +149,7 @@ def test_the_limit_fails_when_the_prod_model_lost_more_than_allowed(
 def test_a_version_whose_model_is_in_neither_cache_nor_remote_is_a_clear_error(
     trained: Project,
 ) -> None:
-    tag(trained, "classifier@v1.0.0", days_ago=3)
+    trained.tag("classifier@v1.0.0", days_ago=3)
     lock = (trained.root / "dvc.lock").read_text()
     md5 = lock.split("path: artifacts/model/model.skops\n", 1)[1].split("md5: ", 1)[1][:32]
     cached = Path(trained.root, ".dvc/cache/files/md5", md5[:2], md5[2:])
