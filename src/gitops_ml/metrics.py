@@ -136,6 +136,11 @@ def resolve_positive(classes: list, configured: object) -> object:
     return configured
 
 
+def primary_value(scored: Scored, metric: str, positive_class: object) -> float:
+    """One metric of one model's scores, with params' positive_class matched to its classes."""
+    return compute(scored, (metric,), resolve_positive(scored.classes, positive_class))[metric]
+
+
 def from_predictions(frame: pd.DataFrame) -> Scored:
     """Rebuild a Scored from a predictions file written by evaluate."""
     proba_cols = [c for c in frame.columns if c.startswith(PROBA_PREFIX)]

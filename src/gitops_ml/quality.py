@@ -63,8 +63,7 @@ def baselines(
         pipeline = build_pipeline(baseline_params(p, name), spec)
         pipeline.fit(train[spec.columns], train[spec.target])
         scored = predict.score(pipeline, test, spec)
-        positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
-        values[name] = _round(metrics.compute(scored, (primary,), positive)[primary])
+        values[name] = _round(metrics.primary_value(scored, primary, p.data.positive_class))
     return {primary: values}
 
 

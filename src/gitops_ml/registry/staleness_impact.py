@@ -135,9 +135,8 @@ def score_version(
         row.note = "not comparable: every test row was in its training data"
         return row
     scored = predict.score(loaded.pipeline, kept, spec)
-    positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
     try:
-        row.today = _finite(metrics.compute(scored, (primary,), positive)[primary])
+        row.today = _finite(metrics.primary_value(scored, primary, p.data.positive_class))
     except ValueError as err:  # e.g. classes the old model never saw
         notes.append(f"not scored: {err}")
     if row.today is not None and at_registration is not None:

@@ -59,9 +59,7 @@ def primary_value(p: Params, pipeline: Any, frame: pd.DataFrame, spec: FeatureSp
     from gitops_ml.predict import score
 
     scored = score(pipeline, frame, spec)
-    positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
-    primary = p.evaluate.primary_metric
-    return metrics.compute(scored, (primary,), positive)[primary]
+    return metrics.primary_value(scored, p.evaluate.primary_metric, p.data.positive_class)
 
 
 def fit_and_score(
