@@ -99,6 +99,13 @@ def release_main(argv: list[str]) -> int:
     return 0
 
 
+def _append_summary(path: str | None, title: str, text: str) -> None:
+    """Append a titled section to a Markdown file (the GitHub job summary), if one is given."""
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"### {title}\n\n{text}\n")
+
+
 def model_age_main(argv: list[str]) -> int:
     def build(p: argparse.ArgumentParser) -> None:
         p.add_argument("--summary", help="also append the verdict to this Markdown file")
@@ -112,16 +119,8 @@ def model_age_main(argv: list[str]) -> int:
         stage, age = production_age()
     text = age.summary() if age else f"no version is in {stage}: no production model to age"
     print(text)
-    if args.summary:
-        with open(args.summary, "a", encoding="utf-8") as handle:
-            handle.write(f"### Model age\n\n```\n{text}\n```\n")
+    _append_summary(args.summary, "Model age", f"```\n{text}\n```")
     return 1 if age and age.stale else 0
-
-
-def _append_summary(path: str | None, title: str, text: str) -> None:
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"### {title}\n\n{text}\n")
 
 
 def staleness_impact_main(argv: list[str]) -> int:
