@@ -24,10 +24,15 @@ from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError
 from gitops_ml.params import Params
 
-TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "numpy", "scipy.sparse.", "collections.")
-# HistGradientBoosting with categorical features keeps a partial(check_array); skops vets
-# the wrapped function's type on its own, so trusting partial itself admits nothing new.
+# Classes from these packages may be rebuilt: skops sets their state, it calls nothing.
+TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy.sparse", "collections")
+# Functions are where a file could make code run (e.g. a FunctionTransformer holding a
+# partial of some helper), so each one a model may reference is named here. HistGradient-
+# Boosting with categorical features keeps a partial(check_array); skops vets the wrapped
+# function on its own, so trusting partial itself admits nothing new.
+TRUSTED_FUNCTIONS = frozenset({"sklearn.utils.validation.check_array"})
 TRUSTED_TYPES = frozenset({"functools.partial"})
+_TEST_MODULES = re.compile(r"(^|\.)_?(tests?|testing)(\.|$)")
 # Estimators that need standardised inputs; trees and boosting do not.
 _SCALE_FREE = re.compile(r"(Tree|Forest|Boost|Bagging|Dummy|NaiveBayes|NB)", re.IGNORECASE)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -252,12 +257,38 @@ def save(model: Any, path: str | Path) -> None:
     write_bytes(path, canonicalize(sio.dumps(model)))
 
 
+def _resolve(dotted: str) -> object | None:
+    """The object a dotted name refers to (module, then attributes), or None."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except Exception:  # not a module (ImportError), or one that fails to import
+            continue
+        try:
+            for attribute in parts[cut:]:
+                found = getattr(found, attribute)
+        except AttributeError:
+            return None
+        return found
+    return None
+
+
 def _is_trusted(type_name: str) -> bool:
-    return type_name.startswith(TRUSTED_MODULE_PREFIXES) or type_name in TRUSTED_TYPES
+    """A named function, partial, or a class (never a function) from a trusted package.
+
+    Test helpers are refused even when they are classes: they exist to run things.
+    """
+    if type_name in TRUSTED_TYPES or type_name in TRUSTED_FUNCTIONS:
+        return True
+    in_package = any(type_name.startswith(f"{package}.") for package in TRUSTED_PACKAGES)
+    if not in_package or _TEST_MODULES.search(type_name):
+        return False
+    return isinstance(_resolve(type_name), type)
 
 
 def load(path: str | Path) -> Any:
-    """Load a model file, refusing any type outside scikit-learn, NumPy and SciPy."""
+    """Load a model file: classes from scikit-learn, NumPy and SciPy, named functions only."""
     import skops.io as sio
 
     path = Path(path)

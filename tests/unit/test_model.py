@@ -146,6 +146,45 @@ def test_missing_or_corrupt_model_file_is_a_user_error(tmp_path: Path) -> None:
         model.load(tmp_path / "junk.skops")
 
 
+def test_a_model_file_that_would_call_a_library_function_is_refused_before_it_runs(
+    tmp_path: Path,
+) -> None:
+    """A function inside scikit-learn is still a function: only named ones may load."""
+    import functools
+
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.utils._testing import assert_run_python_script_without_output
+
+    marker = tmp_path / "ran"
+    payload = functools.partial(
+        assert_run_python_script_without_output, f"open({str(marker)!r}, 'w').close()"
+    )
+    (tmp_path / "evil.skops").write_bytes(sio.dumps(FunctionTransformer(func=payload)))
+    with pytest.raises(UserError, match="untrusted type") as refused:
+        model.load(tmp_path / "evil.skops")
+    assert "sklearn.utils._testing.assert_run_python_script_without_output" in str(refused.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "trusted"),
+    [
+        ("sklearn.tree._tree.Tree", True),  # an (extension) class
+        ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", True),
+        ("sklearn.utils.validation.check_array", True),  # a function named in the allowlist
+        ("functools.partial", True),
+        ("sklearn.datasets.fetch_openml", False),  # a function: would download
+        ("sklearn.utils._testing.TempMemmap", False),  # a test helper class
+        ("numpyevil.Thing", False),  # a look-alike package name
+        ("sklearn.no_such_module.Thing", False),
+        ("uuid.UUID", False),
+    ],
+)
+def test_which_names_a_model_file_may_hold(name: str, trusted: bool) -> None:
+    assert model._is_trusted(name) is trusted
+
+
 def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively(
     tmp_path: Path,
 ) -> None:
