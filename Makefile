@@ -81,6 +81,7 @@ SYS_PY   ?= python3
 PR       ?=
 HEAD_SHA ?=
 ARTIFACT ?=
+export PR HEAD_SHA ARTIFACT
 
 .PHONY: tools remote-credentials restore verify push verify-remote ci-gate comment-body step-summary comment
 
@@ -112,18 +113,18 @@ verify-remote: setup ## as `verify`, and every output is in the DVC remote (anot
 # (-o: setup already ran here; make does not pass -o down, so name the stamp again)
 ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
 	@mkdir -p report
-	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate BASE="$(BASE)" 2>&1 | tee report/gate.txt
+	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate 2>&1 | tee report/gate.txt
 
 comment-body: setup ## report.md + checks + gate verdict + training cost -> report/comment.md (PR=, HEAD_SHA=)
-	$(PY) -m gitops_ml ci-comment-body $(if $(PR),--pr "$(PR)") $(if $(HEAD_SHA),--head-sha "$(HEAD_SHA)")
+	$(PY) -m gitops_ml ci-comment-body $${PR:+--pr "$$PR"} $${HEAD_SHA:+--head-sha "$$HEAD_SHA"}
 
 step-summary: ## append report/comment.md to the GitHub Actions job summary
 	@test -n "$$GITHUB_STEP_SUMMARY" || { echo "GITHUB_STEP_SUMMARY is not set" >&2; exit 2; }
 	cat report/comment.md >> "$$GITHUB_STEP_SUMMARY"
 
 comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downloaded dir>)
-	@test -n "$(ARTIFACT)" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
-	$(SYS_PY) -m gitops_ml ci-comment "$(ARTIFACT)"
+	@test -n "$$ARTIFACT" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
+	$(SYS_PY) -m gitops_ml ci-comment "$$ARTIFACT"
 
 # ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
 # Values reach the commands through the environment ("$$VERSION"), never pasted into the
@@ -161,7 +162,7 @@ staleness-impact: setup ## staleness.md + staleness.json: every version (LAST=N:
 
 canary: setup ## VERSION=vX.Y.Z scores INPUT=<file> (default data.path) through serving; exit 1 on a failed check
 	@test -n "$$VERSION" || { echo "usage: make canary VERSION=vX.Y.Z [INPUT=<csv|parquet>]" >&2; exit 2; }
-	$(PY) -m gitops_ml canary --version "$$VERSION" $(if $(INPUT),--input "$(INPUT)") $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
+	$(PY) -m gitops_ml canary --version "$$VERSION" $${INPUT:+--input "$$INPUT"} $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
 
 ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (gh as git credential helper)
 	git config user.name "github-actions[bot]"
@@ -189,14 +190,20 @@ train-cost: setup ## fit BASE's and the workspace's model: here, in turns; exit 
 
 # --- data and model trust: contract, predictions, model tests, drift ---------------------
 # REFERENCE: git revision or data file (default HEAD); CURRENT: data file (default data.path).
+# INPUT/OUTPUT: files for predict and canary. All reach commands through the environment.
+REFERENCE ?=
+CURRENT   ?=
+INPUT     ?=
+OUTPUT    ?=
+export REFERENCE CURRENT INPUT OUTPUT
 .PHONY: infer-schema predict test-model tune-check feature-cost drift drift-monitor drift-issue
 
 infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
 	$(PY) -m gitops_ml infer-schema $(if $(FORCE),--force)
 
 predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<csv|parquet>
-	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>" >&2; exit 2; }
-	$(PY) -m gitops_ml predict --input "$(INPUT)" --output "$(OUTPUT)"
+	@test -n "$$INPUT" -a -n "$$OUTPUT" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>" >&2; exit 2; }
+	$(PY) -m gitops_ml predict --input "$$INPUT" --output "$$OUTPUT"
 
 test-model: setup ## model tests after dvc repro: floor, invariance, direction, latency, size, skew
 	$(PY) -m gitops_ml test-model
@@ -208,10 +215,10 @@ feature-cost: setup ## refit without each within-noise feature (ALL=1: every fea
 	$(PY) -m gitops_ml feature-cost $(if $(ALL),--all)
 
 drift: setup ## drift.md + drift.json: REFERENCE=<rev|file> vs CURRENT=<file>; exit 1 on drift
-	$(PY) -m gitops_ml drift $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(CURRENT),--current "$(CURRENT)")
+	$(PY) -m gitops_ml drift $${REFERENCE:+--reference "$$REFERENCE"} $${CURRENT:+--current "$$CURRENT"}
 
 drift-monitor: setup ## CI: make drift, but drift (exit 1) is a finding, not a failure; sets output drifted
-	$(PY) -m gitops_ml drift $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(CURRENT),--current "$(CURRENT)") \
+	$(PY) -m gitops_ml drift $${REFERENCE:+--reference "$$REFERENCE"} $${CURRENT:+--current "$$CURRENT"} \
 	  || test $$? -eq 1
 	@drifted=$$(jq -r .drifted drift.json); echo "drifted=$$drifted"; \
 	if [ -n "$$GITHUB_OUTPUT" ]; then echo "drifted=$$drifted" >> "$$GITHUB_OUTPUT"; fi
@@ -232,14 +239,16 @@ SEED    ?= 42
 DATASET ?= breast_cancer
 # BENCH_ROWS: the sizes to compare, smallest first (default 100000 1000000).
 BENCH_ROWS ?=
+export ROWS SEED DATASET BENCH_ROWS
 
 .PHONY: sample-data benchmark-scale
 
 sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/synthetic_N.parquet (SEED=42)
-	$(PY) -m gitops_ml sample-data $(if $(ROWS),--rows "$(ROWS)" --seed "$(SEED)",--dataset "$(DATASET)")
+	if [ -n "$$ROWS" ]; then $(PY) -m gitops_ml sample-data --rows "$$ROWS" --seed "$$SEED"; \
+	else $(PY) -m gitops_ml sample-data --dataset "$$DATASET"; fi
 
 benchmark-scale: setup ## wall time and peak RSS per stage at 100k and 1M rows (BENCH_ROWS="a b")
-	$(PY) benchmarks/bench_scale.py $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
+	$(PY) benchmarks/bench_scale.py $${BENCH_ROWS:+--rows $$BENCH_ROWS}
 
 # --- debugging one prediction (docs/data-and-model-trust.md) -----------------------------
 # ROW: a 0-based index into the test split, or a JSON object of raw columns. It reaches the

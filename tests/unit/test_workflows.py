@@ -213,3 +213,29 @@ def test_dependabot_watches_actions_and_python_dependencies() -> None:
     config = yaml.safe_load((REPO_ROOT / ".github/dependabot.yml").read_text())
     ecosystems = {u["package-ecosystem"] for u in config["updates"]}
     assert {"github-actions", "pip"} <= ecosystems
+
+
+# Variables that name a program or pass options on purpose (the caller's own shell).
+COMMAND_VARIABLES = {"UV", "SYS_PY", "PYTHON", "PYTEST_ARGS"}
+
+
+def test_no_make_variable_value_is_pasted_into_a_shell_line() -> None:
+    """Workflow inputs reach make variables; a value must arrive as data, never as code.
+
+    Every target is dry-run with every settable variable holding a quote and a command;
+    the printed recipes must refer to the variable ($NAME), not contain its value.
+    """
+    import subprocess
+
+    text = (REPO_ROOT / "Makefile").read_text()
+    settable = set(re.findall(r"^([A-Z_]+)\s*\?=", text, flags=re.M)) - COMMAND_VARIABLES
+    payloads = [f'{name}=x"; echo PASTED_{name}; "' for name in sorted(settable)]
+    # ci-gate runs `$(MAKE) gate` even under -n (that is how make treats $(MAKE)); gate is here.
+    for target in sorted(makefile_targets() - {"test", "help", "ci-gate"}):
+        printed = subprocess.run(
+            ["make", "--no-print-directory", "-n", "-C", str(REPO_ROOT), target, *payloads],
+            capture_output=True,
+            text=True,
+        )
+        assert printed.returncode == 0, printed.stderr
+        assert "PASTED_" not in printed.stdout, f"make {target}: {printed.stdout}"
