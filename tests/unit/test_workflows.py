@@ -239,3 +239,11 @@ def test_no_make_variable_value_is_pasted_into_a_shell_line() -> None:
         )
         assert printed.returncode == 0, printed.stderr
         assert "PASTED_" not in printed.stdout, f"make {target}: {printed.stdout}"
+
+
+def test_every_secret_a_workflow_reads_is_one_docs_ci_tells_users_to_create() -> None:
+    """A misspelt secret name is an empty variable at run time: the job fails far away."""
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", (REPO_ROOT / "docs" / "ci.md").read_text()))
+    for path in WORKFLOWS:
+        used = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", path.read_text()))
+        assert used <= documented, f"{path.name}: {sorted(used - documented)} not in docs/ci.md"
