@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gitops_ml.config import FEATURES_FILE, ROW_ID
+from gitops_ml.config import FEATURES_FILE, ROW_ID, require_outputs
 from gitops_ml.errors import UserError
 from gitops_ml.params import CsvOptions, Params
 
@@ -38,6 +38,8 @@ class FeatureSpec:
 
     @classmethod
     def load(cls, path: Path = FEATURES_FILE) -> FeatureSpec:
+        """The columns prepare chose; a command run before the pipeline gets the fix."""
+        require_outputs(Path(path), reader="it names the columns the model takes")
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 

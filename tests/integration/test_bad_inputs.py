@@ -258,6 +258,27 @@ def test_tampered_model_with_untrusted_type_is_refused(trained: Project) -> None
 # --- operations --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("test-model",),
+        ("predict", "--input", "data/breast_cancer.csv", "--output", "out.csv"),
+        ("tune-check",),
+        ("feature-cost",),
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_command_run_before_the_pipeline_says_to_run_it_first(
+    template: Project, command: tuple[str, ...]
+) -> None:
+    proc = template.cli(*command, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "artifacts/prepared/features.json" in proc.stderr
+    assert "make repro" in proc.stderr
+    assert not (template.root / "out.csv").exists()
+
+
 @pytest.mark.parametrize("remote", ["missing-dir", "closed-port"])
 def test_unreachable_remote_falls_back_to_sample_with_a_message(
     template: Project, remote: str

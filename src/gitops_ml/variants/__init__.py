@@ -86,11 +86,6 @@ def load_split(path: Path, spec: FeatureSpec) -> pd.DataFrame:
     return data.read_parquet(path, columns=[*spec.columns, spec.target])
 
 
-def load_spec() -> FeatureSpec:
-    config.require_outputs(config.FEATURES_FILE, reader="it names the model's columns")
-    return FeatureSpec.load()
-
-
 def rounded(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), DIGITS)
 

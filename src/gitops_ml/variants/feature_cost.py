@@ -21,7 +21,6 @@ from gitops_ml.variants import (
     Variant,
     fit_and_score,
     fmt,
-    load_spec,
     load_split,
     rounded,
 )
@@ -187,7 +186,7 @@ def cost_main(argv: list[str]) -> int:
     from gitops_ml.quality import within_noise
 
     p = params.load()
-    spec = load_spec()
+    spec = FeatureSpec.load()
     if len(spec.columns) < 2:
         raise UserError(
             str(config.FEATURES_FILE), "(columns)", "the model has one feature", "nothing to drop"

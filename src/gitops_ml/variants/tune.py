@@ -19,7 +19,6 @@ from gitops_ml.errors import UserError
 from gitops_ml.params import Params
 from gitops_ml.variants import (
     fit_and_score,
-    load_spec,
     load_split,
     with_hyper,
 )
@@ -166,7 +165,7 @@ def tune_main(argv: list[str]) -> int:
         write_text(args.out, text)  # replaces an older run's verdict
         print("tune-check: nothing to check (tune.params in params.yaml is empty)")
         return 0
-    spec = load_spec()
+    spec = FeatureSpec.load()
     train = load_split(config.TRAIN_FILE, spec)
     cands = candidates(p, committed)
     primary, tolerance = p.evaluate.primary_metric, p.tune.tolerance
