@@ -8,6 +8,7 @@ ignored), and close matches are suggested.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -241,6 +242,45 @@ class TuneParams(Section):
         return out
 
 
+# A registered model version, vMAJOR.MINOR.PATCH (gitops_ml.registry.versions uses it too).
+VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+DEFAULT_USE = (
+    "Template model: scores tabular rows like the training data. Replace this text "
+    "(params.yaml registry.intended_use) with who may use the model, for what, and where not."
+)
+
+
+class RegistryParams(Section):
+    """`registry:`: versions, stages and the checks on registered models (docs/releases.md)."""
+
+    # Artifact name in dvc.yaml `artifacts:`; empty: the only artifact of type `model`.
+    model: str | None = None
+    # The first registered version: v1.0.0 because it has passed the gate and can be promoted.
+    first_version: str = "v1.0.0"
+    remote: str = "origin"
+    # Stages only the approval workflow may assign (it runs in a protected GitHub environment).
+    approval_stages: list[str] = ["prod"]
+    intended_use: str = DEFAULT_USE
+    # `make model-age` (monitor workflow): the production model may be at most this many days
+    # older than its registration tag; null reports the age without a limit.
+    max_model_age_days: Annotated[int, Field(gt=0)] | None = None
+    # `make staleness-impact`: the prod model's primary metric on today's test split may be
+    # at most this much worse than at its registration; null reports without a limit.
+    max_staleness_drop: NonNegative | None = None
+    # `make canary`: the candidate must agree with the prod model on at least this share of
+    # rows: equal labels (classification), or predictions within canary_tolerance times the
+    # prod model's mean absolute prediction (regression).
+    canary_min_agreement: UnitInterval = 0.95
+    canary_tolerance: Annotated[float, Field(gt=0.0)] = 0.1
+
+    @field_validator("first_version")
+    @classmethod
+    def _is_a_version(cls, value: str) -> str:
+        if not VERSION.match(value):
+            raise ValueError("must be a version like v1.0.0")
+        return value
+
+
 def _number(name: str, value: Any) -> int | float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
@@ -263,8 +303,7 @@ class Params(Section):
     drift: DriftParams = DriftParams()
     model_tests: ModelTestsParams = ModelTestsParams()
     tune: TuneParams = TuneParams()
-    # Free-form sections other commands own (registry); validated there.
-    registry: dict[str, Any] = {}
+    registry: RegistryParams = RegistryParams()
 
     @model_validator(mode="after")
     def _check_metric(self) -> Params:

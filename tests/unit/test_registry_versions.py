@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gitops_ml import params
 from gitops_ml.errors import UserError
-from gitops_ml.registry import settings, tags
+from gitops_ml.registry import tags
 from gitops_ml.registry.versions import (
     SemVer,
     decide,
@@ -95,15 +96,27 @@ def test_tag_message_facts_survive_a_round_trip() -> None:
     assert tags.parse_message("a plain message written by hand") == {}
 
 
+def _registry(section: dict[str, object] | None) -> params.RegistryParams:
+    raw = {
+        "data": {"path": "data/x.csv", "target": "y", "task": "binary"},
+        "model": {"estimator": "sklearn.linear_model.LogisticRegression"},
+        "evaluate": {"primary_metric": "roc_auc"},
+    }
+    if section is not None:
+        raw["registry"] = section
+    return params.parse(raw).registry
+
+
 def test_registry_settings_default_to_v1_and_reject_bad_values_by_name() -> None:
-    assert settings.parse(None).first_version == "v1.0.0"
-    assert settings.parse({"first_version": "v0.1.0"}).first_version == "v0.1.0"
+    assert _registry(None).first_version == "v1.0.0"
+    assert _registry({"first_version": "v0.1.0"}).first_version == "v0.1.0"
     with pytest.raises(UserError) as bad:
-        settings.parse({"first_version": "0.1"})
-    assert bad.value.field == "registry.first_version" and "v1.0.0" in bad.value.fix
+        _registry({"first_version": "0.1"})
+    assert bad.value.field == "registry.first_version" and "v1.0.0" in bad.value.problem
     with pytest.raises(UserError) as typo:
-        settings.parse({"first_versoin": "v0.1.0"})
-    assert typo.value.field == "registry.first_versoin" and "first_version" in typo.value.fix
+        _registry({"first_versoin": "v0.1.0"})
+    assert typo.value.field == "registry.first_versoin"
+    assert "did you mean 'first_version'" in typo.value.fix
 
 
 def test_promote_rejects_a_malformed_version_before_touching_anything() -> None:

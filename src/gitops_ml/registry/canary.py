@@ -154,13 +154,7 @@ def _agreement_check(
 def run(version: str, input_path: str | None = None) -> Canary:
     from gitops_ml import serve
 
-    if not SemVer.is_valid(version or ""):
-        raise UserError(
-            "make canary",
-            "VERSION",
-            f"{version!r} is not a version like v1.2.0",
-            "pass VERSION=vX.Y.Z",
-        )
+    SemVer.require(version, "make canary")
     p = params.load()
     conf = settings.load()
     source = models.resolve(version, conf)

@@ -100,13 +100,7 @@ def _attempt(name: str, stage: str, version: str, order: list[str]) -> tuple[Pro
 
 
 def promote(stage: str, version: str, push: bool = True) -> Promotion:
-    if not SemVer.is_valid(version or ""):
-        raise UserError(
-            "make promote",
-            "VERSION",
-            f"{version!r} is not a version like v1.2.0",
-            "pass VERSION=vX.Y.Z",
-        )
+    SemVer.require(version, "make promote")
     conf = settings.load()
     order = tags.stages()
     if stage not in order:

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gitops_ml.params import VERSION as _SEMVER
+
 LEVELS = ("patch", "minor", "major")
-_SEMVER = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _LABEL = re.compile(r"^release:\s*(major|minor|patch)$", re.IGNORECASE)
 _TRAILER = re.compile(r"^release:\s*(major|minor|patch)\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -36,6 +37,16 @@ class SemVer:
     @classmethod
     def is_valid(cls, text: str) -> bool:
         return bool(_SEMVER.match(text))
+
+    @classmethod
+    def require(cls, text: str | None, command: str) -> None:
+        """Stop a command given VERSION=<something else> before it touches anything."""
+        if not cls.is_valid(text or ""):
+            from gitops_ml.errors import UserError
+
+            raise UserError(
+                command, "VERSION", f"{text!r} is not a version like v1.2.0", "pass VERSION=vX.Y.Z"
+            )
 
     def bump(self, level: str) -> SemVer:
         if level == "major":
