@@ -410,6 +410,41 @@ def validate(model: type[M], raw: Any, file: str) -> M:
         raise _to_user_errors(err, file, model) from None
 
 
+_BOOL = "tag:yaml.org,2002:bool"
+_FLOAT = "tag:yaml.org,2002:float"
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans and floats, as DVC reads and writes.
+
+    `dvc exp run -S` rewrites params.yaml without quotes where YAML 1.2 needs none, so
+    `positive_class: "yes"` comes back as `yes`: a YAML 1.1 reader would see True. Here only
+    true/false are booleans (yes, no, on, off stay strings) and 1e-3 is a float.
+    """
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in rules if tag not in (_BOOL, _FLOAT)]
+    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+Yaml12Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+def yaml_text(text: str) -> Any:
+    """Parse YAML the way DVC does (see Yaml12Loader); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=Yaml12Loader)
+
+
 def read_yaml(path: str | Path) -> Any:
     path = Path(path)
     try:
@@ -417,7 +452,7 @@ def read_yaml(path: str | Path) -> Any:
     except FileNotFoundError:
         raise UserError(str(path), "", "file not found", "run from the repository root") from None
     try:
-        return yaml.safe_load(text)
+        return yaml_text(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,41 @@ def test_several_mistakes_are_reported_together(tmp_path: Path) -> None:
         "gate.max_dorp",
         "drift.psi_threshold",
     }
+
+
+def test_params_read_like_dvc_writes_them_yaml_1_2() -> None:
+    """`dvc exp run -S` drops the quotes from "yes": the value must stay the string."""
+    parsed = params.yaml_text("a: yes\nb: no\nc: on\nd: true\ne: False\nf: 1e-3\ng: 7\nh: null\n")
+    assert parsed == {
+        "a": "yes",
+        "b": "no",
+        "c": "on",
+        "d": True,
+        "e": False,
+        "f": 0.001,
+        "g": 7,
+        "h": None,
+    }
+    assert isinstance(parsed["g"], int)
+
+
+def test_a_yes_no_target_survives_dvc_rewriting_params_yaml(tmp_path: Path) -> None:
+    import subprocess
+
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    raw["data"]["positive_class"] = "yes"
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    # Rewrite the file exactly as `dvc exp run -S` does (DVC's own YAML dumper).
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from dvc.utils.serialize import modify_yaml\n"
+            "with modify_yaml(sys.argv[1]) as d: d['seed'] = d['seed']",
+            str(path),
+        ],
+        check=True,
+    )
+    assert "positive_class: yes\n" in path.read_text()  # the quotes are gone
+    assert params.load(path).data.positive_class == "yes"

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from gitops_ml import config
+from gitops_ml import config, params
 from gitops_ml.errors import UserError
 from gitops_ml.registry import git
 from gitops_ml.registry.settings import RegistrySettings
@@ -62,7 +62,7 @@ def _yaml(rev: str | None, path: str) -> Any:
     if text is None:
         return None
     try:
-        return yaml.safe_load(text)
+        return params.yaml_text(text)
     except yaml.YAMLError as err:
         where = f"at {rev[:12]}" if rev else ""
         raise UserError(path, where, f"invalid YAML: {err}", "fix the file") from None

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from gitops_ml import params
 from gitops_ml.errors import UserError
 from gitops_ml.gate import is_finite_number as finite  # noqa: F401  (the report's name)
 
@@ -101,7 +102,7 @@ class Side:
         if text is None:
             return None
         try:
-            return yaml.safe_load(text)
+            return params.yaml_text(text)
         except yaml.YAMLError:
             self.problems.append(f"{path} at {self.label} is not valid YAML")
             return None
