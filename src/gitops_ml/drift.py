@@ -42,15 +42,11 @@ class Finding:
     reasons: list[str] = field(default_factory=list)
 
 
-def _file_format(path: Path) -> str:
-    return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
-
-
 def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
     """A file path, or a git revision whose `data.path` is read through DVC."""
     path = Path(reference)
     if path.is_file():
-        return data.read_table(path, _file_format(path), p.data.csv)
+        return data.read_table(path, p.data.format_of_file(path), p.data.csv)
     from dvc.api import DVCFileSystem
 
     try:
@@ -74,7 +70,7 @@ def read_current(current: str, p: params.Params) -> pd.DataFrame:
     path = Path(current)
     if not path.is_file():
         raise UserError("CURRENT", current, "file does not exist", "pass a CSV or Parquet file")
-    return data.read_table(path, _file_format(path), p.data.csv)
+    return data.read_table(path, p.data.format_of_file(path), p.data.csv)
 
 
 def _need_columns(frame: pd.DataFrame, columns: list[str], label: str) -> None:

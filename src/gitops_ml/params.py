@@ -58,6 +58,19 @@ class CsvOptions(Section):
     encoding: str = "utf-8"
 
 
+FileFormat = Literal["csv", "parquet"]
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def format_of(path: str | Path) -> FileFormat | None:
+    """A data file's format from its name; None when the name does not say."""
+    name = str(path).lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    return "csv" if name.endswith(CSV_SUFFIXES) else None
+
+
 class DataParams(Section):
     path: str
     format: Literal["auto", "csv", "parquet"] = "auto"
@@ -70,6 +83,12 @@ class DataParams(Section):
 
     @model_validator(mode="after")
     def _check(self) -> DataParams:
+        if self.format == "auto" and format_of(self.path) is None:
+            raise ValueError(
+                f"path {self.path!r}: the name does not say CSV or Parquet "
+                f"({', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}); set data.format: csv or "
+                "parquet, or rename the file"
+            )
         if self.task != "binary" and self.positive_class is not None:
             raise ValueError("positive_class applies only to task 'binary'; remove it")
         overlap = set(self.features.numeric) & set(self.features.categorical)
@@ -80,10 +99,16 @@ class DataParams(Section):
         return self
 
     @property
-    def file_format(self) -> Literal["csv", "parquet"]:
-        if self.format != "auto":
-            return self.format
-        return "parquet" if Path(self.path).suffix.lower() in {".parquet", ".pq"} else "csv"
+    def file_format(self) -> FileFormat:
+        return self.format_of_file(self.path)
+
+    def format_of_file(self, path: str | Path) -> FileFormat:
+        """data.format for data.path; for another file (new rows to score, a batch to check
+        for drift) its own name first, then data.format, then CSV."""
+        declared = None if self.format == "auto" else self.format
+        if declared and Path(path) == Path(self.path):
+            return declared
+        return format_of(path) or declared or "csv"
 
 
 class SplitParams(Section):
@@ -386,9 +411,24 @@ def _to_user_errors(
         else:
             msg = item["msg"].removeprefix("Value error, ")
             got = item.get("input")
-            shown = "" if isinstance(got, dict) else f" (got {got!r})"
-            problems.append(UserError(file, field, f"{msg}{shown}", "change the value"))
+            if isinstance(got, dict):  # a check across a section's keys: name the key it is about
+                field, msg = _key_named_first(msg, loc, root or Params) or (field, msg)
+                msg, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "change the value")
+                problems.append(UserError(file, field, msg, fix))
+            else:
+                problems.append(UserError(file, field, f"{msg} (got {got!r})", "change the value"))
     return problems[0] if len(problems) == 1 else UserErrors(problems)
+
+
+def _key_named_first(
+    msg: str, loc: tuple[Any, ...], root: type[BaseModel]
+) -> tuple[str, str] | None:
+    """`positive_class applies only...` at `data` -> (`data.positive_class`, `applies only...`)."""
+    word, _, rest = msg.partition(" ")
+    word = word.rstrip(":")
+    if rest and word.split(".")[0].split("[")[0] in _allowed_keys(root, (*loc, "")):
+        return ".".join(str(part) for part in (*loc, word)), rest
+    return None
 
 
 def parse(raw: Any, file: str = str(PARAMS_FILE)) -> Params:

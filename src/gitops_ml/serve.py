@@ -24,8 +24,7 @@ def read_input(path: Path, p: params.Params) -> pd.DataFrame:
     """Read a file with the raw data's layout; the target column is optional here."""
     if not path.is_file():
         raise UserError(str(path), "(file)", "does not exist", "pass an existing CSV or Parquet")
-    file_format = "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
-    return data.read_table(path, file_format, p.data.csv)
+    return data.read_table(path, p.data.format_of_file(path), p.data.csv)
 
 
 def _categories(pipeline: Any, spec: FeatureSpec) -> dict[str, set[str]]:
@@ -90,11 +89,29 @@ def predict_frame(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> pd.D
     return out if has_target else out.drop(columns=["y_true"])
 
 
+def check_output(path: Path, source: Path) -> None:
+    """Before any work: the name must say CSV or Parquet, and must not be the input's."""
+    if path.resolve() == source.resolve():
+        raise UserError(
+            str(path),
+            "(file)",
+            "is also the input: writing it would replace your data",
+            "pick another OUTPUT",
+        )
+    if params.format_of(path) is None:
+        raise UserError(
+            str(path),
+            "(file)",
+            "the name does not say CSV or Parquet",
+            f"end it in one of {', '.join(params.CSV_SUFFIXES + params.PARQUET_SUFFIXES)}",
+        )
+
+
 def write_output(frame: pd.DataFrame, path: Path) -> None:
     from gitops_ml.atomic import atomic_path
 
     with atomic_path(path) as tmp:
-        if path.suffix.lower() in {".parquet", ".pq"}:
+        if params.format_of(path) == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False, lineterminator="\n")
@@ -108,6 +125,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--output", required=True, type=Path, help="CSV or Parquet to write")
     parser.add_argument("--model", type=Path, default=config.MODEL_FILE)
     args = parser.parse_args(argv)
+    check_output(args.output, args.input)
     p = params.load()
     spec = FeatureSpec.load()
     frame = read_input(args.input, p)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,3 +105,25 @@ def test_a_numeric_column_listed_as_categorical_is_refused_with_the_fix() -> Non
     assert err.value.field == "data.features.categorical"
     assert "['code']" in err.value.problem and "as text" in err.value.fix
     assert data.resolve_features(rows.assign(code=["1", "2"]), p).categorical == ["code"]
+
+
+def test_data_format_applies_to_the_data_file_and_to_files_whose_name_does_not_say() -> None:
+    base = {"target": "y", "task": "regression"}
+    declared = params.DataParams(path="data/export.dat", format="parquet", **base)
+    assert declared.file_format == "parquet"
+    assert declared.format_of_file("new_rows.csv") == "csv"  # a name that says wins
+    assert declared.format_of_file("batch_07") == "parquet"
+    auto = params.DataParams(path="data/x.parquet", **base)
+    assert auto.file_format == "parquet" and auto.format_of_file("rows.CSV") == "csv"
+    assert auto.format_of_file("rows.unknown") == "csv"
+
+
+def test_predict_refuses_an_output_that_is_its_input_or_names_no_format(tmp_path: Path) -> None:
+    from gitops_ml import serve
+
+    source = tmp_path / "rows.csv"
+    with pytest.raises(UserError, match="also the input"):
+        serve.check_output(tmp_path / "." / "rows.csv", source)
+    with pytest.raises(UserError, match="does not say CSV or Parquet"):
+        serve.check_output(tmp_path / "scores.xlsx", source)
+    serve.check_output(tmp_path / "scores.parquet", source)

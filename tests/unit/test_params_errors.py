@@ -154,3 +154,23 @@ def test_a_yes_no_target_survives_dvc_rewriting_params_yaml(tmp_path: Path) -> N
     )
     assert "positive_class: yes\n" in path.read_text()  # the quotes are gone
     assert params.load(path).data.positive_class == "yes"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem", "fix"),
+    [
+        ({"data": {"task": "regression"}}, "data.positive_class", "applies only to", "remove it"),
+        ({"data": {"path": "data/x.xlsx"}}, "data.path", "does not say CSV", "data.format"),
+        ({"gate": {"max_opportunity_gap": 0.1}}, "gate.max_opportunity_gap", "is set", "mark"),
+    ],
+)
+def test_a_check_across_keys_names_the_key_it_is_about_and_its_fix(
+    change: dict[str, dict[str, Any]], field: str, problem: str, fix: str
+) -> None:
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    for section, values in change.items():
+        raw[section].update(values)
+    with pytest.raises(UserError) as caught:
+        params.parse(raw)
+    assert caught.value.field == field
+    assert problem in caught.value.problem and fix in caught.value.fix

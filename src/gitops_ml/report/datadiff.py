@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_ml import config, stats
+from gitops_ml import config, params, stats
 from gitops_ml.report.base import Side
 
 DATA_DVC = "data.dvc"
@@ -66,7 +66,7 @@ def read_table(data: bytes, settings: dict[str, Any]) -> pd.DataFrame:
     """Read raw data bytes with one side's `data:` params (format, separator, encoding)."""
     path = str(settings.get("path", ""))
     fmt = settings.get("format", "auto")
-    if fmt == "parquet" or (fmt == "auto" and Path(path).suffix.lower() in {".parquet", ".pq"}):
+    if fmt == "parquet" or (fmt == "auto" and params.format_of(path) == "parquet"):
         return pd.read_parquet(io.BytesIO(data))
     csv = settings.get("csv") or {}
     return pd.read_csv(
