@@ -51,7 +51,7 @@ check: setup ## validate params.yaml before any work starts
 data: setup ## make data/ match data.dvc: dvc pull when the remote is reachable, else the embedded sample
 	@$(PY) -m gitops_ml data
 
-repro: check data ## set everything up and run the pipeline (dvc repro)
+repro: data check ## set everything up and run the pipeline (dvc repro)
 	$(BIN)/dvc repro
 
 test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for serial)

@@ -1,20 +1,83 @@
-"""`make check`: validate params.yaml fully, before DVC touches any output."""
+"""`make check`: validate params.yaml fully, before DVC touches any output.
+
+Beyond the params themselves: the estimator and its hyperparameters, the contract file
+(and that editing it re-runs prepare), and where data.path points.
+"""
 
 from __future__ import annotations
 
+import difflib
+from pathlib import Path
+
 from gitops_ml import params
+from gitops_ml.config import DATA_DIR, PARAMS_FILE
+from gitops_ml.errors import UserError
+
+DVC_YAML = Path("dvc.yaml")
+
+
+def check_location(p: params.Params) -> None:
+    """data.dvc tracks data/: a file elsewhere would never reach the DVC remote."""
+    path = Path(p.data.path)
+    if path.is_absolute() or DATA_DIR not in path.parents:
+        raise UserError(
+            str(PARAMS_FILE),
+            "data.path",
+            f"{p.data.path!r} is not inside {DATA_DIR}/ (the folder data.dvc tracks)",
+            f"move the file into {DATA_DIR}/ and set data.path to e.g. {DATA_DIR}/{path.name}",
+        )
+
+
+def check_data_file(p: params.Params) -> None:
+    """Once data/ holds files (make data has run), data.path must name one of them."""
+    if Path(p.data.path).is_file() or not DATA_DIR.is_dir():
+        return
+    present = sorted(
+        str(f) for f in DATA_DIR.rglob("*") if f.is_file() and not f.name.startswith(".")
+    )
+    if not present:
+        return
+    close = difflib.get_close_matches(p.data.path, present, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UserError(
+        str(PARAMS_FILE),
+        "data.path",
+        f"{p.data.path!r} does not exist",
+        f"{hint}{DATA_DIR}/ holds: {', '.join(present[:10])}",
+    )
+
+
+def check_contract_is_a_dependency(p: params.Params) -> None:
+    """An edited contract file must re-run prepare, so dvc.yaml has to list it."""
+    name = p.contract.schema_file
+    if name is None or not DVC_YAML.is_file():
+        return
+    stages = (params.read_yaml(DVC_YAML) or {}).get("stages") or {}
+    deps = [str(d) for d in (stages.get("prepare") or {}).get("deps") or []]
+    if Path(name) not in {Path(d) for d in deps}:
+        raise UserError(
+            str(DVC_YAML),
+            "stages.prepare.deps",
+            f"{name} (contract.schema_file) is not listed: editing it would not re-run prepare",
+            f"add `- {name}` under stages.prepare.deps",
+        )
+
+
+def run(p: params.Params) -> None:
+    from gitops_ml.contract import load_schema_file
+    from gitops_ml.model import build_estimator
+    from gitops_ml.variants.tune import check_tune_section
+
+    check_location(p)
+    check_data_file(p)
+    load_schema_file(p)  # a broken contract file stops here, before DVC touches any output
+    check_contract_is_a_dependency(p)
+    build_estimator(p)  # imports the estimator and checks its hyperparameter names
+    check_tune_section(p)  # tune.params names hyperparameters of that estimator
 
 
 def main(argv: list[str]) -> int:
     p = params.load()
-    from gitops_ml.contract import load_schema_file
-    from gitops_ml.model import build_estimator
-
-    load_schema_file(p)  # a broken contract file stops here, before DVC touches any output
-
-    build_estimator(p)  # imports the estimator and checks its hyperparameter names
-    from gitops_ml.variants.tune import check_tune_section
-
-    check_tune_section(p)  # tune.params names hyperparameters of that estimator
+    run(p)
     print(f"params.yaml: ok ({p.data.task}, {p.model.estimator})")
     return 0

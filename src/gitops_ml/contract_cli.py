@@ -27,9 +27,11 @@ HEADER = """\
 # Data contract for {path}, inferred by `make infer-schema` from the data as it is now.
 # REVIEW IT before use: ranges and categories are exactly what the current data holds,
 # so widen them where new data may legitimately go further, and delete rules you do
-# not want. Then set `contract.schema_file: {name}` in params.yaml; the prepare stage
-# enforces it and reports every violation at once. Per column: dtype (numeric, integer,
-# categorical, boolean), nullable, max_missing_fraction, min/max, categories.
+# not want. Then set `contract.schema_file: {name}` in params.yaml and add `- {name}`
+# to the prepare stage's deps in dvc.yaml (so editing this file re-runs prepare; make
+# check insists); prepare enforces it and reports every violation at once. Per column:
+# dtype (numeric, integer, categorical, boolean), nullable, max_missing_fraction,
+# min/max, categories.
 """
 
 
@@ -119,5 +121,6 @@ def infer_main(argv: list[str]) -> int:
     spec = data.resolve_features(frame, p)
     write_text(out, render(infer(frame, p, spec), p.data.path, out.as_posix()))
     print(f"wrote {out}: {len(frame.columns) - 1} columns; review it, then set")
-    print(f"contract.schema_file: {out.as_posix()} in params.yaml")
+    print(f"contract.schema_file: {out.as_posix()} in params.yaml and add")
+    print(f"`- {out.as_posix()}` to stages.prepare.deps in dvc.yaml (make check insists)")
     return 0

@@ -15,25 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from gitops_ml import params as params_mod
-from gitops_ml.config import DATA_DIR, PARAMS_FILE
+from gitops_ml.config import PARAMS_FILE
 from gitops_ml.errors import UserError
 
 DVC_CONFIG = ".dvc/config"
 # A numeric classification target with more distinct values than this is almost certainly a
 # measured quantity (a price, a score): the task should be regression.
 MAX_CLASSES = 50
-
-
-def _check_location(p: params_mod.Params) -> None:
-    """data.dvc tracks data/: a file elsewhere would never reach the DVC remote."""
-    path = Path(p.data.path)
-    if path.is_absolute() or DATA_DIR not in path.parents:
-        raise UserError(
-            str(PARAMS_FILE),
-            "data.path",
-            f"{p.data.path!r} is not inside {DATA_DIR}/ (the folder data.dvc tracks)",
-            f"move the file into {DATA_DIR}/ and set data.path to e.g. {DATA_DIR}/{path.name}",
-        )
 
 
 def check_task(target: pd.Series, p: params_mod.Params) -> None:
@@ -123,16 +111,16 @@ def next_steps(
 
 def run(path: Path = PARAMS_FILE) -> list[str]:
     """Every check, in the order a first training would hit them; returns the summary lines."""
-    from gitops_ml import check, contract, data, model_tests
+    from gitops_ml import check, contract, data, model_tests, quality
 
     p = params_mod.load(path)
-    check.main([])  # params, contract file, estimator and its hyperparameters
-    _check_location(p)
+    check.run(p)  # location, contract file, estimator and its hyperparameters
     frame = data.read_raw(p)
     check_task(frame[p.data.target], p)
     spec = data.resolve_features(frame, p)
     contract.enforce(frame, p, spec)
     model_tests.validate(p, spec)
+    quality.check_slices(p, spec)
     target = frame[p.data.target]
     shape = (
         f"{target.nunique()} classes"

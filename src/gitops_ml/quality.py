@@ -74,26 +74,34 @@ def _bins(values: pd.Series, bins: int) -> pd.Series:
     return codes.map(lambda c: labels[int(c)] if pd.notna(c) else "(missing)")
 
 
-def slice_labels(frame: pd.DataFrame, spec: FeatureSpec, sl: SliceSpec, index: int) -> pd.Series:
-    """The slice each row belongs to: a quantile bin of a numeric column, or a category."""
-    field = f"evaluate.slices[{index}]"
-    if sl.column not in spec.columns:
-        raise UserError(
-            "params.yaml",
-            f"{field}.column",
-            f"{sl.column!r} is not a feature column of the test split",
-            f"use one of: {', '.join(spec.columns)}",
-        )
-    values = frame[sl.column]
-    numeric = sl.column in spec.numeric
-    if sl.bins is not None:
-        if not numeric:
+def check_slices(p: Params, spec: FeatureSpec) -> None:
+    """Slice columns must be features (bins: numeric ones): checked before evaluate writes
+    anything, and by make init before the first training."""
+    for index, sl in enumerate(p.evaluate.slices):
+        field = f"evaluate.slices[{index}]"
+        if sl.column not in spec.columns:
+            raise UserError(
+                "params.yaml",
+                f"{field}.column",
+                f"{sl.column!r} is not a feature column",
+                f"use one of: {', '.join(spec.columns)} (or remove the entry)",
+            )
+        if sl.bins is not None and sl.column not in spec.numeric:
             raise UserError(
                 "params.yaml",
                 f"{field}.bins",
                 f"{sl.column!r} is categorical: it has values, not quantile bins",
                 "remove bins to slice by its values",
             )
+
+
+def slice_labels(frame: pd.DataFrame, spec: FeatureSpec, sl: SliceSpec, index: int) -> pd.Series:
+    """The slice each row belongs to (check_slices has vetted `sl`): a quantile bin of a
+    numeric column, or a category."""
+    field = f"evaluate.slices[{index}]"
+    values = frame[sl.column]
+    numeric = sl.column in spec.numeric
+    if sl.bins is not None:
         return _bins(values.astype(float), sl.bins)
     labels = values.astype(object).where(values.notna(), "(missing)").astype(str)
     if labels.nunique() > MAX_CATEGORIES:

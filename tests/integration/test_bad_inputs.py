@@ -112,6 +112,28 @@ def test_params_value_mistakes_are_named(
     assert words in message
 
 
+def test_a_slice_column_the_data_lacks_is_found_by_init_before_any_training(
+    trained: Project,
+) -> None:
+    slices = trained.read_params()["evaluate"]["slices"]
+    slices[0]["column"] = "mean_radiuss"
+    trained.set_params(**{"evaluate.slices": slices})
+    guard = Guard(trained)
+    message = guard.expect_failure(
+        trained.cli("init", check=False), "params.yaml", "evaluate.slices[0].column"
+    )
+    assert "not a feature column" in message and "mean_radius" in message
+
+
+def test_a_misspelt_data_path_stops_make_repro_with_the_file_meant(trained: Project) -> None:
+    trained.set_params(**{"data.path": "data/breast_cancer_.csv"})
+    guard = Guard(trained)
+    proc = trained.make("repro", check=False)
+    message = guard.expect_failure(proc, "params.yaml", "data.path")
+    assert "did you mean 'data/breast_cancer.csv'?" in message
+    assert "Running stage" not in proc.stdout
+
+
 def test_missing_params_section_is_named(trained: Project) -> None:
     params = trained.read_params()
     del params["evaluate"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from gitops_ml import init, params
 from gitops_ml.errors import UserError
@@ -62,10 +64,12 @@ def test_a_task_that_cannot_fit_the_target_names_file_field_and_fix(
 
 
 def test_data_outside_the_folder_dvc_tracks_is_refused() -> None:
+    from gitops_ml import check
+
     with pytest.raises(UserError) as caught:
-        init._check_location(_params("regression", path="elsewhere/t.csv"))
+        check.check_location(_params("regression", path="elsewhere/t.csv"))
     assert caught.value.field == "data.path" and "data/t.csv" in caught.value.fix
-    init._check_location(_params("regression", path="data/sub/t.csv"))
+    check.check_location(_params("regression", path="data/sub/t.csv"))
 
 
 def test_next_steps_record_the_data_only_when_it_changed() -> None:
@@ -85,3 +89,38 @@ def test_next_steps_commit_the_dvc_config_and_contract_when_given() -> None:
     )
     add = next(s for s in init.next_steps(p, True, [".dvc/config"]) if s.startswith("git add"))
     assert add == "git add .dvc/config data.dvc params.yaml contract.yaml dvc.lock metrics/"
+
+
+def test_a_misspelt_data_path_is_named_with_the_file_it_probably_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_ml import check
+
+    monkeypatch.chdir(tmp_path)
+    check.check_data_file(_params("regression", path="data/tt.csv"))  # no data/ yet: make data
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("y\n1\n")
+    with pytest.raises(UserError) as caught:
+        check.check_data_file(_params("regression", path="data/tt.csv"))
+    assert caught.value.field == "data.path"
+    assert "did you mean 'data/t.csv'" in caught.value.fix
+    check.check_data_file(_params("regression", path="data/t.csv"))
+
+
+def test_a_contract_file_must_be_a_dependency_of_prepare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_ml import check
+
+    monkeypatch.chdir(tmp_path)
+    p = _params("regression", path="data/t.csv")
+    p = p.model_copy(update={"contract": p.contract.model_copy(update={"schema_file": "c.yaml"})})
+    stage = {"cmd": "python -m gitops_ml.stages.prepare", "deps": ["data/t.csv"]}
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
+    with pytest.raises(UserError) as caught:
+        check.check_contract_is_a_dependency(p)
+    assert (caught.value.file, caught.value.field) == ("dvc.yaml", "stages.prepare.deps")
+    assert "- c.yaml" in caught.value.fix
+    stage["deps"].append("c.yaml")
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
+    check.check_contract_is_a_dependency(p)

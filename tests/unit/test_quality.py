@@ -110,8 +110,10 @@ def test_slices_give_rows_and_the_metric_of_exactly_those_rows() -> None:
 def test_bad_slice_columns_are_user_errors_naming_the_entry(
     entry: dict, field: str, words: str
 ) -> None:
+    p = _params(slices=[entry])
     with pytest.raises(UserError) as raised:
-        quality.slice_labels(_frame(50, 1), SPEC, params.SliceSpec(**entry), 0)
+        quality.check_slices(p, SPEC)  # columns and bins: before evaluate writes anything
+        quality.slice_labels(_frame(50, 1), SPEC, p.evaluate.slices[0], 0)  # values: while
     assert raised.value.field == field and words in raised.value.problem
 
 

@@ -145,6 +145,7 @@ def test_pull_request_training_runs_on_pipeline_inputs_only() -> None:
         "dvc.yaml",
         "dvc.lock",
         "data.dvc",
+        "contract*.yaml",
         "src/**",
         "pyproject.toml",
         "requirements.lock",

@@ -50,6 +50,7 @@ def main() -> None:
 
     p = params.load()
     spec = FeatureSpec.load()
+    quality.check_slices(p, spec)  # a wrong slice column stops before any output is written
     test = data.read_parquet(config.TEST_FILE)
     pipeline = model.load(config.MODEL_FILE)
     scored = predict.score(pipeline, test, spec)
