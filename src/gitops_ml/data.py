@@ -7,6 +7,7 @@ rather than scikit-learn's, which would add a second of imports to every prepare
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -157,13 +158,18 @@ def read_raw(params: Params) -> pd.DataFrame:
         )
     frame = read_table(path, dp.file_format, dp.csv)
     if dp.target not in frame.columns:
-        close = [c for c in frame.columns if str(c).lower() == dp.target.lower()]
+        columns = [str(c) for c in frame.columns]
+        close = [c for c in columns if c.lower() == dp.target.lower()]
+        close = close or difflib.get_close_matches(dp.target, columns, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
+        shown = ", ".join(columns[:40]) + (
+            f" and {len(columns) - 40} more" if len(columns) > 40 else ""
+        )
         raise UserError(
             str(path),
             f"data.target={dp.target!r}",
             f"target column not found{hint}",
-            f"set data.target in params.yaml to one of: {', '.join(map(str, frame.columns[:20]))}",
+            f"set data.target in params.yaml to one of: {shown}",
         )
     return frame
 

@@ -44,6 +44,17 @@ def estimator_class(path: str) -> type:
     try:
         module = importlib.import_module(module_name)
         cls = getattr(module, class_name)
+    except ModuleNotFoundError as err:
+        package = (err.name or module_name).split(".")[0]
+        fix = (
+            "use a full import path such as sklearn.ensemble.HistGradientBoostingClassifier"
+            if package == "sklearn"
+            else f"if {package!r} is a library, add it to pyproject.toml's dependencies, then "
+            "`make lock` and `make setup`; else check the spelling (e.g. sklearn.linear_model.Ridge)"
+        )
+        raise UserError(
+            "params.yaml", "model.estimator", f"cannot import {path!r} ({err})", fix
+        ) from None
     except (ImportError, AttributeError) as err:
         raise UserError(
             "params.yaml",
@@ -52,7 +63,12 @@ def estimator_class(path: str) -> type:
             "use a full import path such as sklearn.ensemble.HistGradientBoostingClassifier",
         ) from None
     if not (isinstance(cls, type) and hasattr(cls, "fit") and hasattr(cls, "get_params")):
-        raise UserError("params.yaml", "model.estimator", f"{path!r} is not an estimator", "")
+        raise UserError(
+            "params.yaml",
+            "model.estimator",
+            f"{path!r} is not an estimator (a class with fit and get_params)",
+            "name a scikit-learn compatible estimator class, e.g. sklearn.linear_model.Ridge",
+        )
     return cls
 
 

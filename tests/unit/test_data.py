@@ -127,3 +127,23 @@ def test_predict_refuses_an_output_that_is_its_input_or_names_no_format(tmp_path
     with pytest.raises(UserError, match="does not say CSV or Parquet"):
         serve.check_output(tmp_path / "scores.xlsx", source)
     serve.check_output(tmp_path / "scores.parquet", source)
+
+
+def test_a_misspelt_target_suggests_the_close_column_even_past_the_first_twenty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    columns = [f"feature_{i}" for i in range(45)] + ["diagnosis"]
+    pd.DataFrame([range(len(columns))], columns=columns).to_csv("data/t.csv", index=False)
+    p = params.parse(
+        {
+            "data": {"path": "data/t.csv", "target": "diagnosiss", "task": "binary"},
+            "model": {"estimator": "sklearn.linear_model.LogisticRegression"},
+            "evaluate": {"primary_metric": "roc_auc"},
+        }
+    )
+    with pytest.raises(UserError) as caught:
+        data.read_raw(p)
+    assert "did you mean 'diagnosis'?" in caught.value.problem
+    assert "and 6 more" in caught.value.fix

@@ -105,10 +105,22 @@ def test_regressor_for_a_classification_task_is_refused() -> None:
         model.build_estimator(make_params("binary", "sklearn.linear_model.Ridge"))
 
 
-def test_estimator_that_cannot_be_imported_is_a_user_error() -> None:
-    with pytest.raises(UserError, match="cannot import") as err:
-        model.build_estimator(make_params("binary", "sklearn.linear_model.NoSuchModel"))
+@pytest.mark.parametrize(
+    ("estimator", "problem", "fix"),
+    [
+        ("sklearn.linear_model.NoSuchModel", "cannot import", "full import path"),
+        ("sklearn.no_such_module.Model", "cannot import", "full import path"),
+        ("xgboost_not_installed.XGBClassifier", "No module named", "make lock"),
+        ("os.getcwd", "is not an estimator", "sklearn.linear_model.Ridge"),
+    ],
+)
+def test_estimator_that_cannot_be_imported_is_a_user_error_with_its_fix(
+    estimator: str, problem: str, fix: str
+) -> None:
+    with pytest.raises(UserError) as err:
+        model.build_estimator(make_params("binary", estimator))
     assert err.value.field == "model.estimator"
+    assert problem in err.value.problem and fix in err.value.fix
 
 
 def _fit_and_save(tmp_path: Path, name: str) -> Path:
