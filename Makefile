@@ -243,9 +243,9 @@ export ROWS SEED DATASET BENCH_ROWS
 
 .PHONY: sample-data benchmark-scale
 
-sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/synthetic_N.parquet (SEED=42)
-	if [ -n "$$ROWS" ]; then $(PY) -m gitops_ml sample-data --rows "$$ROWS" --seed "$$SEED"; \
-	else $(PY) -m gitops_ml sample-data --dataset "$$DATASET"; fi
+sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/synthetic_N.parquet (SEED=42; FORCE=1 replaces a different file)
+	if [ -n "$$ROWS" ]; then $(PY) -m gitops_ml sample-data --rows "$$ROWS" --seed "$$SEED" $(if $(FORCE),--force); \
+	else $(PY) -m gitops_ml sample-data --dataset "$$DATASET" $(if $(FORCE),--force); fi
 
 benchmark-scale: setup ## wall time and peak RSS per stage at 100k and 1M rows (BENCH_ROWS="a b")
 	$(PY) benchmarks/bench_scale.py $${BENCH_ROWS:+--rows $$BENCH_ROWS}

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from gitops_ml import sample_data
 from gitops_ml.errors import UserError
 
 MIN_ROWS = 50  # the default data contract's min_rows: fewer could never pass prepare
+
+
+def write_new(write: Callable[[Path], Path], out: Path, force: bool) -> Path:
+    """Write `out`, but never over a different file (it may be someone's data) unless forced.
+
+    The same bytes again (the generators are deterministic) are fine.
+    """
+    if force or not out.exists():
+        return write(out)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        if write(Path(tmp) / out.name).read_bytes() == out.read_bytes():
+            return out
+    raise UserError(
+        str(out),
+        "(file)",
+        "already exists with other content: it may be your data",
+        "make sample-data FORCE=1 (--force) replaces it; or write elsewhere with --out",
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -21,11 +41,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--out", type=Path, default=None, help="output path (.parquet or .csv for synthetic)"
     )
+    parser.add_argument("--force", action="store_true", help="replace a different existing file")
     args = parser.parse_args(argv)
     if args.rows is None:
         dataset = args.dataset or "breast_cancer"
         out = args.out or Path("data") / f"{dataset}.csv"
-        print(f"wrote {sample_data.write(dataset, out)}")
+        written = write_new(lambda path: sample_data.write(dataset, path), out, args.force)
+        print(f"wrote {written}")
         return 0
     if args.dataset is not None:
         raise UserError(
@@ -43,6 +65,7 @@ def main(argv: list[str]) -> int:
         )
     from gitops_ml import synthetic
 
-    path = synthetic.write(args.rows, args.seed, args.out)
+    out = args.out or synthetic.default_path(args.rows)
+    path = write_new(lambda p: synthetic.write(args.rows, args.seed, p), out, args.force)
     print(f"wrote {path} ({args.rows} rows, seed {args.seed})")
     return 0

@@ -70,6 +70,22 @@ def test_cli_refuses_too_few_rows_without_writing(tmp_path: Path, monkeypatch, c
     assert not (tmp_path / "data").exists()
 
 
+def test_cli_never_replaces_a_different_file_unless_forced(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sample-data", "--rows", "200"]) == 0
+    assert cli.main(["sample-data", "--rows", "200"]) == 0  # the same bytes again: fine
+    target = tmp_path / "data" / "synthetic_200.parquet"
+    target.write_bytes(b"your own data")
+    assert cli.main(["sample-data", "--rows", "200"]) == 2
+    assert "it may be your data" in capsys.readouterr().err
+    assert target.read_bytes() == b"your own data"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["synthetic_200.parquet"]
+    assert cli.main(["sample-data", "--rows", "200", "--force"]) == 0
+    assert target.read_bytes() != b"your own data"
+
+
 def test_csv_output_round_trips_the_values(tmp_path: Path) -> None:
     path = synthetic.write(300, 5, tmp_path / "s.csv")
     back = pd.read_csv(path)
