@@ -32,6 +32,8 @@ def _remote_problem(repo) -> str | None:  # type: ignore[no-untyped-def]
     url = str(repo.config["remote"].get(name, {}).get("url", ""))
     if "://" not in url:
         local = Path(repo.dvc_dir, url) if not Path(url).is_absolute() else Path(url)
+        if local.exists() and not local.is_dir():
+            return f"remote {name!r} ({local.resolve()}) is a file, not a folder"
         if not local.is_dir():
             return f"remote {name!r} ({local.resolve()}) does not exist yet"
     return None
@@ -45,14 +47,17 @@ def ensure_data(pull_outputs: bool = True) -> str:
     if _data_in_sync(repo):
         return "data: data/ already matches data.dvc"
     problem = _remote_problem(repo)
-    if problem is None:
+    pulled = problem is None
+    if pulled:
         targets = None if pull_outputs else [DATA_DVC]
+        remote = repo.config["core"].get("remote")
         try:
             repo.pull(targets=targets)
         except Exception as err:  # DVC raises many error types for network and missing files
-            problem = f"dvc pull failed: {str(err).splitlines()[0]}"
+            first = str(err).splitlines()[0].rstrip(": ")
+            problem = f"dvc pull from remote {remote!r} did not bring the data ({first})"
         if _data_in_sync(repo):
-            return f"data: pulled from DVC remote {repo.config['core'].get('remote')!r}"
+            return f"data: pulled from DVC remote {remote!r}"
     if DATA_DIR.exists() and any(DATA_DIR.iterdir()):
         raise UserError(
             str(DATA_DIR),
@@ -60,14 +65,20 @@ def ensure_data(pull_outputs: bool = True) -> str:
             f"data/ does not match data.dvc and {problem}",
             "run `dvc checkout data.dvc`, or `dvc add data` to record your new data",
         )
+    created = not DATA_DIR.exists()
     written = sample_data.write()
     if not _data_in_sync(repo):
         written.unlink()
+        if created:
+            DATA_DIR.rmdir()
+        fix = (
+            "push the data from the clone that has it (`dvc push`), or check the remote's URL "
+            "and credentials (docs/storage.md)"
+            if pulled
+            else "configure a reachable DVC remote (docs/storage.md), or `dvc add data` your own data"
+        )
         raise UserError(
-            DATA_DVC,
-            "outs",
-            f"{problem}, and data.dvc does not describe the embedded sample data",
-            "configure a reachable DVC remote (docs/storage.md), or `dvc add data` your own data",
+            DATA_DVC, "outs", f"{problem}; data.dvc does not describe the embedded sample", fix
         )
     repo.commit(DATA_DVC, force=True)  # hashes match: this only stores the sample in the cache
     return f"data: {problem}; wrote the embedded sample data to {sample_data.DEFAULT_PATH}"

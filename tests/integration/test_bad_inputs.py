@@ -322,11 +322,29 @@ def test_unreachable_remote_falls_back_to_sample_with_a_message(
     proc = template.cli("data")
     assert time.monotonic() - started < 30
     assert "Traceback" not in proc.stderr
-    expected = "does not exist yet" if remote == "missing-dir" else "dvc pull failed"
+    expected = "does not exist yet" if remote == "missing-dir" else "did not bring the data"
     assert expected in proc.stderr
     assert "wrote the embedded sample data" in proc.stderr
     template.dvc("status", "data.dvc")  # data/ matches data.dvc after the fallback
     assert "data.dvc" not in template.dvc("status", "data.dvc").stdout
+
+
+def test_a_remote_without_the_data_says_to_push_it_and_leaves_no_folder(
+    template: Project,
+) -> None:
+    """Someone committed data.dvc for their data but never ran dvc push."""
+    (template.root / "empty-remote").mkdir()
+    template.dvc("remote", "add", "-f", "-d", "team", str(template.root / "empty-remote"))
+    lines = (template.root / "data.dvc").read_text().splitlines()
+    lines = [
+        "- md5: 0123456789abcdef0123456789abcdef.dir" if "md5:" in line else line for line in lines
+    ]
+    (template.root / "data.dvc").write_text("\n".join(lines) + "\n")
+    proc = template.cli("data", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "dvc pull from remote 'team' did not bring the data" in proc.stderr
+    assert "dvc push" in proc.stderr
+    assert not (template.root / "data").exists()
 
 
 def _descendants(pid: int) -> list[int]:
