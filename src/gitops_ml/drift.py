@@ -126,7 +126,7 @@ def prediction_findings(
     from gitops_ml import model, serve
     from gitops_ml.metrics import PROBA_PREFIX
 
-    pipeline = model.load(config.MODEL_FILE)
+    pipeline = model.load_recorded(config.MODEL_FILE)
     scored = {
         side: serve.predict_frame(pipeline, frame[spec.columns], spec)
         for side, frame in (("ref", ref), ("cur", cur))

@@ -254,10 +254,10 @@ def main(argv: list[str]) -> int:
     text = args.row.strip()
     if text.lstrip("-").isdigit():
         row, origin = row_from_test_split(text, data.read_parquet(config.TEST_FILE))
-        pipeline = model.load(args.model)
+        pipeline = model.load_recorded(args.model)
     elif text.startswith(("{", "[", '"')) or not text:
         raw = parse_json(text)
-        pipeline = model.load(args.model)
+        pipeline = model.load_recorded(args.model)
         row, origin = row_from_json(raw, pipeline, spec)
     else:
         raise UserError("ROW", "", f"{text[:40]!r} is neither an index nor JSON", ROW_HELP)

@@ -8,6 +8,7 @@ into a canonical form: the same model always gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
@@ -337,3 +338,35 @@ def load(path: str | Path) -> Any:
             f"cannot load model ({err})",
             f"restore it with `dvc checkout --force {path}` or retrain",
         ) from None
+
+
+def file_md5(path: Path) -> str:
+    """The hash DVC records for a file (md5 of its bytes)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_recorded(path: str | Path, lock: Path = Path("dvc.lock")) -> Any:
+    """`load`, then insist the file is the one dvc.lock records for it.
+
+    A model file changed after training can still load (say, leaf values edited inside a
+    valid archive); its predictions are then not the ones the committed metrics describe.
+    Files dvc.lock does not list (a model passed with --model) are only loaded.
+    """
+    from gitops_ml.params import read_yaml
+
+    pipeline = load(path)
+    stages = ((read_yaml(lock) or {}).get("stages") or {}) if lock.is_file() else {}
+    outs = [out for stage in stages.values() for out in stage.get("outs") or []]
+    recorded = next((o.get("md5") for o in outs if Path(o.get("path", "")) == Path(path)), None)
+    if recorded is not None and file_md5(Path(path)) != recorded:
+        raise UserError(
+            str(path),
+            "md5",
+            f"differs from the model dvc.lock records ({recorded[:12]}): it changed after training",
+            f"restore it with `dvc checkout --force {path}`, or re-run `make repro`",
+        )
+    return pipeline

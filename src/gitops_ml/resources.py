@@ -7,13 +7,13 @@ only while they describe the model in the workspace.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from gitops_ml.config import MODEL_FILE, TRAIN_RUNTIME_FILE
+from gitops_ml.model import file_md5
 
 
 def peak_rss_mb() -> float | None:
@@ -24,14 +24,6 @@ def peak_rss_mb() -> float | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1e6 if sys.platform == "darwin" else peak / 1e3  # bytes on macOS, else KB
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def record(seconds: float, model_file: Path = MODEL_FILE, path: Path = TRAIN_RUNTIME_FILE) -> None:

@@ -129,7 +129,7 @@ def main(argv: list[str]) -> int:
     p = params.load()
     spec = FeatureSpec.load()
     frame = read_input(args.input, p)
-    pipeline = model.load(args.model)
+    pipeline = model.load_recorded(args.model)
     check_input(frame, pipeline, spec, str(args.input))
     write_output(predict_frame(pipeline, frame, spec), args.output)
     print(f"predict: {len(frame)} rows -> {args.output}")

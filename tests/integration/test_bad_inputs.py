@@ -237,10 +237,8 @@ def test_unseen_category_at_prediction_time_is_named(trained: Project) -> None:
     trained.set_params(
         **{"model.estimator": "sklearn.linear_model.LogisticRegression", "model.params": {}}
     )
-    # prepare and train in one process: a categorical feature the model one-hot encodes
-    trained.python(
-        "-c", "from gitops_ml.stages import prepare, train; prepare.main(); train.main()"
-    )
+    # prepare and train (recorded in dvc.lock): a categorical feature the model one-hot encodes
+    trained.dvc("repro", "train")
     new = raw(trained).head(6).drop(columns=["diagnosis"])
     new.loc[[2, 4], "clinic"] = "west"
     new.to_csv(trained.root / "new.csv", index=False)
@@ -275,6 +273,26 @@ def test_tampered_model_with_untrusted_type_is_refused(trained: Project) -> None
     )
     assert "untrusted type(s) ['uuid.UUID']; refusing to load it" in message
     assert "dvc checkout" in message
+
+
+def test_a_model_file_edited_after_training_is_refused_even_when_it_loads(
+    trained: Project,
+) -> None:
+    guard = Guard(trained)
+    edit = (
+        "from gitops_ml import config, model\n"
+        "pipeline = model.load(config.MODEL_FILE)\n"
+        "pipeline.named_steps['estimator'].learning_rate = 0.5  # any edit inside the archive\n"
+        "model.save(pipeline, config.MODEL_FILE)\n"
+    )
+    trained.python("-c", edit)
+    proc = trained.cli(
+        "predict", "--input", "data/breast_cancer.csv", "--output", "out.csv", check=False
+    )
+    message = guard.expect_failure(proc, "artifacts/model/model.skops", "md5")
+    assert "differs from the model dvc.lock records" in message
+    assert "dvc checkout --force" in message
+    assert not (trained.root / "out.csv").exists()
 
 
 # --- operations --------------------------------------------------------------------------
