@@ -349,6 +349,26 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def recorded_md5(lock: Any, path: str | Path) -> str | None:
+    """The md5 a parsed dvc.lock records for output `path`, if any."""
+    stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
+    outs = [out for stage in stages.values() for out in stage.get("outs") or []]
+    return next((o.get("md5") for o in outs if Path(o.get("path", "")) == Path(path)), None)
+
+
+def loads(data: bytes, label: str) -> Any:
+    """`load` for bytes read from git, the DVC cache or a remote; errors name `label`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "model.skops"
+        file.write_bytes(data)
+        try:
+            return load(file)
+        except UserError as err:
+            raise UserError(label, err.field, err.problem, err.fix) from None
+
+
 def load_recorded(path: str | Path, lock: Path = Path("dvc.lock")) -> Any:
     """`load`, then insist the file is the one dvc.lock records for it.
 
@@ -359,9 +379,7 @@ def load_recorded(path: str | Path, lock: Path = Path("dvc.lock")) -> Any:
     from gitops_ml.params import read_yaml
 
     pipeline = load(path)
-    stages = ((read_yaml(lock) or {}).get("stages") or {}) if lock.is_file() else {}
-    outs = [out for stage in stages.values() for out in stage.get("outs") or []]
-    recorded = next((o.get("md5") for o in outs if Path(o.get("path", "")) == Path(path)), None)
+    recorded = recorded_md5(read_yaml(lock) if lock.is_file() else None, path)
     if recorded is not None and file_md5(Path(path)) != recorded:
         raise UserError(
             str(path),

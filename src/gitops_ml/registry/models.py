@@ -10,7 +10,6 @@ model is scored on the columns it was trained with.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,15 +94,7 @@ def load_bytes(data: bytes, source: Source) -> Any:
     """Load model bytes with the trusted-types loader; its errors name the version."""
     from gitops_ml import model
 
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / Path(source.path).name
-        file.write_bytes(data)
-        try:
-            return model.load(file)
-        except UserError as err:
-            raise UserError(
-                f"{source.path} at {source.label}", err.field, err.problem, err.fix
-            ) from None
+    return model.loads(data, f"{source.path} at {source.label}")
 
 
 def spec_of(reader: Reader) -> FeatureSpec:

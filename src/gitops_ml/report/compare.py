@@ -6,9 +6,7 @@ gate's exit code come from the same numbers and the same rules (`gitops_ml.gate.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from gitops_ml import config, gate, resources
@@ -76,11 +74,9 @@ def reran_stages(base_lock: Any, pr_lock: Any) -> list[str]:
 
 
 def model_hash(lock: Any) -> str | None:
-    for stage in _stages(lock).values():
-        for out in stage.get("outs", []):
-            if out.get("path") == config.MODEL_FILE.as_posix():
-                return out.get("md5")
-    return None
+    from gitops_ml.model import recorded_md5
+
+    return recorded_md5(lock, config.MODEL_FILE)
 
 
 def _load_side_model(side: Side) -> Any:
@@ -89,12 +85,7 @@ def _load_side_model(side: Side) -> Any:
     if side.rev is None:
         return model.load(config.MODEL_FILE)
     data = side.dvc_bytes(config.MODEL_FILE)
-    if data is None:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / config.MODEL_FILE.name
-        path.write_bytes(data)
-        return model.load(path)
+    return None if data is None else model.loads(data, f"{config.MODEL_FILE} at {side.label}")
 
 
 def _feature_columns(side: Side) -> list[str] | None:
