@@ -75,7 +75,7 @@ def check(
         return result
     if rules.floor is not None and better_by(primary, value, rules.floor) < 0:
         word = "below the floor" if higher else "above the ceiling"
-        result.fail(f"{primary} {value:.4f} is {word} {rules.floor}")
+        result.fail(f"{primary} {value:.4f} is {word} {rules.floor} (params.yaml gate.floor)")
     if not base:
         result.notes.append("no base metrics: first model, nothing to compare against")
         return result
@@ -86,7 +86,8 @@ def check(
         drop = -better_by(primary, value, old)
         if drop > rules.max_drop:
             result.fail(
-                f"{primary} got worse by {drop:.4f} (limit {rules.max_drop}): {old:.4f} -> {value:.4f}"
+                f"{primary} got worse by {drop:.4f} (limit gate.max_drop {rules.max_drop}): "
+                f"{old:.4f} -> {value:.4f}"
             )
     _growth_rule(result, SIZE, base, current, rules.max_size_growth)
     _growth_rule(result, LATENCY, base, current, rules.max_latency_growth)
