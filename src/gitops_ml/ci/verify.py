@@ -9,7 +9,6 @@ the DVC remote. Each failure is printed with the command that fixes it.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import yaml
 
 from gitops_ml.atomic import write_text
 from gitops_ml.config import METRICS_FILE, PLOTS_DIR
-from gitops_ml.errors import UserError
+from gitops_ml.registry import git
 
 LOCK_FILE = "dvc.lock"
 FIX_REPRO = "run `make repro` and commit dvc.lock and metrics/"
@@ -53,15 +52,7 @@ class Check:
 
 
 def _git(*args: str) -> str:
-    proc = subprocess.run(["git", *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise UserError(
-            ".",
-            "git",
-            f"`git {' '.join(args)}` failed: {proc.stderr.strip()}",
-            "run this inside a git clone with at least one commit",
-        )
-    return proc.stdout
+    return git.run(*args).stdout
 
 
 def _shown(paths: list[str], limit: int = 10) -> str:
@@ -104,9 +95,7 @@ def check_lock_committed() -> Check:
         return Check(name, False, "no dvc.lock in the workspace", FIX_REPRO)
     if not _git("diff", "--name-only", "HEAD", "--", LOCK_FILE).strip():
         return Check(name, True)
-    committed = subprocess.run(
-        ["git", "show", f"HEAD:{LOCK_FILE}"], capture_output=True, text=True
-    ).stdout
+    committed = git.show("HEAD", LOCK_FILE) or ""
     stages = _changed_lock_stages(committed, Path(LOCK_FILE).read_text())
     detail = f"stages that differ: {', '.join(stages)}" if stages else "the file differs"
     return Check(name, False, detail, FIX_REPRO)

@@ -1,8 +1,9 @@
-"""The few git calls the registry needs, with git's own message turned into a UserError."""
+"""The git calls the registry, the report and CI checks need; git's message becomes a UserError."""
 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from gitops_ml.errors import UserError
 
@@ -28,18 +29,32 @@ def out(*args: str) -> str:
     return run(*args).stdout.strip()
 
 
+def commit_of(rev: str) -> str | None:
+    """Full commit hash of `rev`, or None when git does not know it."""
+    proc = run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    return (proc.stdout.strip() or None) if proc.returncode == 0 else None
+
+
 def resolve(rev: str) -> str:
     """Full commit hash of `rev`; a UserError naming the revision when git does not know it."""
-    proc = run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
-    if proc.returncode != 0:
+    sha = commit_of(rev)
+    if sha is None:
         raise UserError("git", rev, "no such commit", "pass a commit, branch or tag that exists")
-    return proc.stdout.strip()
+    return sha
 
 
-def show(rev: str, path: str) -> str | None:
+def show(rev: str, path: str | Path) -> str | None:
     """A file's text at a commit, or None when the file is not there."""
-    proc = run("show", f"{rev}:{path}", check=False)
+    proc = run("show", f"{rev}:{Path(path).as_posix()}", check=False)
     return proc.stdout if proc.returncode == 0 else None
+
+
+def text_at(rev: str | None, path: str | Path) -> str | None:
+    """A file at commit `rev`, or in the working tree when `rev` is None; None when absent."""
+    if rev is not None:
+        return show(rev, path)
+    file = Path(path)
+    return file.read_text(encoding="utf-8") if file.is_file() else None
 
 
 def is_ancestor(older: str, newer: str) -> bool:

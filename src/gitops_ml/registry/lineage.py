@@ -49,16 +49,8 @@ class Snapshot:
     outs: dict[str, str] = field(default_factory=dict)  # dvc.lock: output path -> md5
 
 
-def _text(rev: str | None, path: str) -> str | None:
-    """A file at commit `rev`, or in the working tree when `rev` is None."""
-    if rev is not None:
-        return git.show(rev, path)
-    file = Path(path)
-    return file.read_text(encoding="utf-8") if file.is_file() else None
-
-
 def _yaml(rev: str | None, path: str) -> Any:
-    text = _text(rev, path)
+    text = git.text_at(rev, path)
     if text is None:
         return None
     try:
@@ -137,7 +129,7 @@ def snapshot(rev: str | None, settings: RegistrySettings) -> Snapshot:
     model = next((e for e in entries if e["kind"] == "outs" and e["path"] == artifact.path), None)
     features = next((e for e in entries if e["path"] == str(config.FEATURES_FILE)), None)
     data_outs = ((_yaml(source, DATA_DVC) or {}).get("outs")) or [{}]
-    metrics_text = _text(source, str(config.METRICS_FILE))
+    metrics_text = git.text_at(source, str(config.METRICS_FILE))
     return Snapshot(
         commit=commit,
         artifact=artifact,
@@ -154,7 +146,7 @@ def snapshot(rev: str | None, settings: RegistrySettings) -> Snapshot:
 
 def committed_json(commit: str, path: Path) -> Any:
     """A JSON file as committed at `commit` (metrics, baselines, slices), or None."""
-    text = _text(commit, str(path))
+    text = git.text_at(commit, str(path))
     return json.loads(text) if text else None
 
 

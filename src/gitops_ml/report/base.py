@@ -9,7 +9,6 @@ report says so and carries on with what git stores.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,32 +18,24 @@ import yaml
 from gitops_ml import params
 from gitops_ml.errors import UserError
 from gitops_ml.gate import is_finite_number as finite  # noqa: F401  (the report's name)
+from gitops_ml.registry import git
 
 DEFAULT_BASES = ("origin/main", "main")
-
-
-def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=check)
-
-
-def _commit_of(rev: str) -> str | None:
-    proc = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
-    return proc.stdout.strip() or None
 
 
 def resolve_base(rev: str | None) -> str:
     """The commit to compare with: `rev`, else the merge base with origin/main, else main."""
     if rev:
-        sha = _commit_of(rev)
+        sha = git.commit_of(rev)
         if sha is None:
             raise UserError(
                 "BASE", rev, "not a commit in this repository", "pass a branch, tag or SHA"
             )
         return sha
     for candidate in DEFAULT_BASES:
-        if _commit_of(candidate) is None:
+        if git.commit_of(candidate) is None:
             continue
-        proc = git("merge-base", "HEAD", candidate, check=False)
+        proc = git.run("merge-base", "HEAD", candidate, check=False)
         if proc.returncode == 0 and proc.stdout.strip():
             return proc.stdout.strip()
     raise UserError(
@@ -56,7 +47,7 @@ def resolve_base(rev: str | None) -> str:
 
 
 def head_commit() -> str:
-    return _commit_of("HEAD") or "(no commit)"
+    return git.commit_of("HEAD") or "(no commit)"
 
 
 def loads_json(text: str) -> Any:
@@ -81,11 +72,7 @@ class Side:
 
     def text(self, path: str | Path) -> str | None:
         """A git-tracked (or, for the workspace, any) file as text; None when absent."""
-        if self.rev is None:
-            file = Path(path)
-            return file.read_text(encoding="utf-8") if file.is_file() else None
-        proc = git("show", f"{self.rev}:{Path(path).as_posix()}", check=False)
-        return proc.stdout if proc.returncode == 0 else None
+        return git.text_at(self.rev, path)
 
     def json(self, path: str | Path) -> Any:
         text = self.text(path)
