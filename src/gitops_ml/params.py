@@ -416,8 +416,38 @@ def _to_user_errors(
                 msg, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "change the value")
                 problems.append(UserError(file, field, msg, fix))
             else:
-                problems.append(UserError(file, field, f"{msg} (got {got!r})", "change the value"))
+                fix = _allowed_range(root or Params, loc) or "change the value"
+                problems.append(UserError(file, field, f"{msg} (got {got!r})", fix))
     return problems[0] if len(problems) == 1 else UserErrors(problems)
+
+
+_BOUNDS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+
+
+def _allowed_range(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    """`use a number > 0 and < 1` for a key whose field declares bounds, else None."""
+    owner = _section_in(root)
+    field = None
+    for part in loc:
+        if isinstance(part, int):  # an index into a list of sections
+            continue
+        field = getattr(owner, "model_fields", {}).get(part) if owner is not None else None
+        if field is None:
+            return None
+        owner = _section_in(field.annotation)
+    if field is None:
+        return None
+    rules = list(field.metadata)
+    for arg in get_args(field.annotation):  # `Annotated[int, Field(gt=0)] | None`
+        for meta in getattr(arg, "__metadata__", ()):
+            rules += getattr(meta, "metadata", [meta])
+    bounds = [
+        f"{sign} {getattr(rule, name)}"
+        for rule in rules
+        for name, sign in _BOUNDS
+        if getattr(rule, name, None) is not None
+    ]
+    return f"use a number {' and '.join(bounds)}" if bounds else None
 
 
 def _key_named_first(

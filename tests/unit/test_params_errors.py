@@ -174,3 +174,30 @@ def test_a_check_across_keys_names_the_key_it_is_about_and_its_fix(
         params.parse(raw)
     assert caught.value.field == field
     assert problem in caught.value.problem and fix in caught.value.fix
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "fix"),
+    [
+        ("split", "test_size", "big", "use a number > 0.0 and < 1.0"),
+        ("split", "test_size", 1.5, "use a number > 0.0 and < 1.0"),
+        ("model_tests", "max_model_bytes", -1, "use a number > 0"),  # bounds inside `| None`
+    ],
+)
+def test_a_value_out_of_bounds_is_told_the_bounds(
+    section: str, key: str, value: object, fix: str
+) -> None:
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    raw[section][key] = value
+    with pytest.raises(UserError) as caught:
+        params.parse(raw)
+    assert caught.value.field == f"{section}.{key}" and caught.value.fix == fix
+
+
+def test_the_bounds_of_a_key_inside_a_list_item_are_found() -> None:
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    raw["evaluate"]["slices"] = [{"column": "mean_radius", "bins": 1}]
+    with pytest.raises(UserError) as caught:
+        params.parse(raw)
+    assert caught.value.field == "evaluate.slices.0.bins"
+    assert caught.value.fix == "use a number >= 2 and <= 20"
