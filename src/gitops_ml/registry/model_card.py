@@ -21,11 +21,11 @@ from gitops_ml.metrics import HIGHER_IS_BETTER
 from gitops_ml.params import Params
 from gitops_ml.registry import git, lineage, settings, tags
 from gitops_ml.registry.lineage import Snapshot
+from gitops_ml.report.significance import RESAMPLES
 
 CARD_FILE = Path("model_card.md")
 LOCK_FILE = Path("requirements.lock")
 KEY_PACKAGES = ("scikit-learn", "numpy", "pandas", "pyarrow", "skops", "dvc", "gto")
-RESAMPLES = 1000
 ROC_GRID = [i / 10 for i in range(11)]
 
 
@@ -50,14 +50,11 @@ def primary_interval(p: Params) -> tuple[float, float, int] | None:
     import pandas as pd
 
     from gitops_ml import metrics, stats
+    from gitops_ml.report.significance import metric_on_rows
 
     scored = metrics.from_predictions(pd.read_parquet(config.PREDICTIONS_FILE))
     positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
-    name = p.evaluate.primary_metric
-
-    def value(rows: Any) -> float:
-        return metrics.compute(scored.take(rows), (name,), positive)[name]
-
+    value = metric_on_rows(p.evaluate.primary_metric, scored, positive)
     n = len(scored.y_true)
     result = stats.paired_bootstrap(value, n, resamples=RESAMPLES, seed=p.seed)
     return result.low, result.high, n
