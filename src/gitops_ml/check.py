@@ -47,6 +47,25 @@ def check_data_file(p: params.Params) -> None:
     )
 
 
+def check_columns(p: params.Params) -> None:
+    """Names that must be columns of the data (the target, slice columns), from its header
+    alone: a typo found here stops make repro before DVC deletes any stage's outputs."""
+    from gitops_ml import data
+    from gitops_ml.quality import check_slice_columns
+
+    if not Path(p.data.path).is_file():
+        return
+    columns = data.column_names(p)
+    data.require_target(columns, p)
+    listed = p.data.features.numeric + p.data.features.categorical
+    features = [
+        c
+        for c in (listed or columns)
+        if c in columns and c != p.data.target and c not in p.data.drop
+    ]
+    check_slice_columns(p, features, None)
+
+
 def check_contract_is_a_dependency(p: params.Params) -> None:
     """An edited contract file must re-run prepare, so dvc.yaml has to list it."""
     name = p.contract.schema_file
@@ -70,6 +89,7 @@ def run(p: params.Params) -> None:
 
     check_location(p)
     check_data_file(p)
+    check_columns(p)
     load_schema_file(p)  # a broken contract file stops here, before DVC touches any output
     check_contract_is_a_dependency(p)
     build_estimator(p)  # imports the estimator and checks its hyperparameter names

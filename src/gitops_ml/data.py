@@ -157,21 +157,41 @@ def read_raw(params: Params) -> pd.DataFrame:
             "run `make data` (or `dvc pull`), or point data.path at your CSV/Parquet file",
         )
     frame = read_table(path, dp.file_format, dp.csv)
-    if dp.target not in frame.columns:
-        columns = [str(c) for c in frame.columns]
-        close = [c for c in columns if c.lower() == dp.target.lower()]
-        close = close or difflib.get_close_matches(dp.target, columns, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        shown = ", ".join(columns[:40]) + (
-            f" and {len(columns) - 40} more" if len(columns) > 40 else ""
-        )
-        raise UserError(
-            str(path),
-            f"data.target={dp.target!r}",
-            f"target column not found{hint}",
-            f"set data.target in params.yaml to one of: {shown}",
-        )
+    require_target([str(c) for c in frame.columns], params)
     return frame
+
+
+def column_names(params: Params) -> list[str]:
+    """The data file's column names from its header (CSV) or schema (Parquet) alone."""
+    dp = params.data
+    path = Path(dp.path)
+    if dp.file_format != "parquet":
+        return check_header(path, dp.csv.sep, dp.csv.encoding)
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception as err:  # pyarrow raises several types for a corrupt file
+        raise UserError(
+            str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
+        ) from None
+
+
+def require_target(columns: list[str], params: Params) -> None:
+    """The target must be a column; the closest name is suggested."""
+    dp = params.data
+    if dp.target in columns:
+        return
+    close = [c for c in columns if c.lower() == dp.target.lower()]
+    close = close or difflib.get_close_matches(dp.target, columns, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    more = f" and {len(columns) - 40} more" if len(columns) > 40 else ""
+    raise UserError(
+        dp.path,
+        f"data.target={dp.target!r}",
+        f"target column not found{hint}",
+        f"set data.target in params.yaml to one of: {', '.join(columns[:40])}{more}",
+    )
 
 
 def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:

@@ -8,6 +8,7 @@ commands that only read the files do not pay for the imports.
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -77,16 +78,24 @@ def _bins(values: pd.Series, bins: int) -> pd.Series:
 def check_slices(p: Params, spec: FeatureSpec) -> None:
     """Slice columns must be features (bins: numeric ones): checked before evaluate writes
     anything, and by make init before the first training."""
+    check_slice_columns(p, spec.columns, spec.numeric)
+
+
+def check_slice_columns(p: Params, features: list[str], numeric: list[str] | None) -> None:
+    """`check_slices` from a list of feature columns; `numeric` None: kinds not known yet
+    (make check reads only the data's header)."""
     for index, sl in enumerate(p.evaluate.slices):
         field = f"evaluate.slices[{index}]"
-        if sl.column not in spec.columns:
+        if sl.column not in features:
+            close = difflib.get_close_matches(sl.column, features, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise UserError(
                 "params.yaml",
                 f"{field}.column",
                 f"{sl.column!r} is not a feature column",
-                f"use one of: {', '.join(spec.columns)} (or remove the entry)",
+                f"{hint}use one of: {', '.join(features)} (or remove the entry)",
             )
-        if sl.bins is not None and sl.column not in spec.numeric:
+        if sl.bins is not None and numeric is not None and sl.column not in numeric:
             raise UserError(
                 "params.yaml",
                 f"{field}.bins",

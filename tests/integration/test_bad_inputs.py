@@ -125,6 +125,31 @@ def test_a_slice_column_the_data_lacks_is_found_by_init_before_any_training(
     assert "not a feature column" in message and "mean_radius" in message
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "field", "hint"),
+    [
+        (
+            "evaluate.slices",
+            [{"column": "mean_radiuss"}],
+            "evaluate.slices[0].column",
+            "mean_radius",
+        ),
+        ("data.target", "diagnosiss", "data.target='diagnosiss'", "diagnosis"),
+    ],
+    ids=["slice-column", "target"],
+)
+def test_a_misspelt_column_stops_make_repro_before_dvc_deletes_outputs(
+    trained: Project, key: str, value: object, field: str, hint: str
+) -> None:
+    trained.set_params(**{key: value})
+    guard = Guard(trained)
+    proc = trained.make("repro", check=False)
+    message = guard.expect_failure(proc, "", field)
+    assert f"did you mean {hint!r}?" in message
+    assert "Running stage" not in proc.stdout
+    assert (trained.root / "metrics/metrics.json").is_file()  # committed metrics untouched
+
+
 def test_a_misspelt_data_path_stops_make_repro_with_the_file_meant(trained: Project) -> None:
     trained.set_params(**{"data.path": "data/breast_cancer_.csv"})
     guard = Guard(trained)
