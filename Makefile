@@ -128,7 +128,9 @@ comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downl
 
 # ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
 # Values reach the commands through the environment ("$$VERSION"), never pasted into the
-# shell line, so a workflow input cannot inject commands.
+# shell line, so a workflow input cannot inject commands. Pass untrusted values the way the
+# workflows do, as environment variables (VERSION=... make canary): make arguments
+# (make canary VERSION=...) are make syntax, and make expands $(...) inside them.
 STAGE   ?=
 VERSION ?=
 REV     ?= HEAD
@@ -199,7 +201,7 @@ export REFERENCE CURRENT INPUT OUTPUT
 .PHONY: infer-schema predict test-model tune-check feature-cost drift drift-monitor drift-issue
 
 infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
-	$(PY) -m gitops_ml infer-schema $(if $(FORCE),--force)
+	$(PY) -m gitops_ml infer-schema $(if $(filter 1 yes true,$(FORCE)),--force)
 
 predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<csv|parquet>
 	@test -n "$$INPUT" -a -n "$$OUTPUT" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>" >&2; exit 2; }
@@ -244,8 +246,8 @@ export ROWS SEED DATASET BENCH_ROWS
 .PHONY: sample-data benchmark-scale
 
 sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/synthetic_N.parquet (SEED=42; FORCE=1 replaces a different file)
-	if [ -n "$$ROWS" ]; then $(PY) -m gitops_ml sample-data --rows "$$ROWS" --seed "$$SEED" $(if $(FORCE),--force); \
-	else $(PY) -m gitops_ml sample-data --dataset "$$DATASET" $(if $(FORCE),--force); fi
+	@if [ -n "$$ROWS" ]; then $(PY) -m gitops_ml sample-data --rows "$$ROWS" --seed "$$SEED" $(if $(filter 1 yes true,$(FORCE)),--force); \
+	else $(PY) -m gitops_ml sample-data --dataset "$$DATASET" $(if $(filter 1 yes true,$(FORCE)),--force); fi
 
 benchmark-scale: setup ## wall time and peak RSS per stage at 100k and 1M rows (BENCH_ROWS="a b")
 	$(PY) benchmarks/bench_scale.py $${BENCH_ROWS:+--rows $$BENCH_ROWS}

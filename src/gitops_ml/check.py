@@ -7,7 +7,9 @@ Beyond the params themselves: the estimator and its hyperparameters, the contrac
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
+from typing import Any
 
 from gitops_ml import params
 from gitops_ml.config import DATA_DIR, PARAMS_FILE
@@ -72,7 +74,18 @@ def check_contract_is_a_dependency(p: params.Params) -> None:
     if name is None or not DVC_YAML.is_file():
         return
     stages = (params.read_yaml(DVC_YAML) or {}).get("stages") or {}
-    deps = [str(d) for d in (stages.get("prepare") or {}).get("deps") or []]
+    values = p.model_dump()
+
+    def resolved(dep: str) -> str:  # `${contract.schema_file}`, as DVC would fill it in
+        def lookup(match: re.Match[str]) -> str:
+            found: Any = values
+            for key in match.group(1).split("."):
+                found = found.get(key) if isinstance(found, dict) else None
+            return str(found)
+
+        return re.sub(r"\$\{\s*([\w.]+)\s*\}", lookup, dep)
+
+    deps = [resolved(str(d)) for d in (stages.get("prepare") or {}).get("deps") or []]
     if Path(name) not in {Path(d) for d in deps}:
         raise UserError(
             str(DVC_YAML),

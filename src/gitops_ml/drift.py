@@ -56,8 +56,10 @@ def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
         raise UserError(
             "REFERENCE",
             reference,
-            f"neither a file nor a git revision with {p.data.path} ({str(err).splitlines()[0]})",
-            "pass a data file, or a commit/tag whose data is in the DVC cache or remote",
+            f"not a file, and {p.data.path} at that revision could not be read through git "
+            f"and the DVC cache or remote ({str(err).splitlines()[0]})",
+            "pass a data file, or a commit/tag whose data is in the DVC cache or remote "
+            "(`make data` or `dvc pull` fetches HEAD's)",
         ) from None
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / Path(p.data.path).name

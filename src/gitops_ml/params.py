@@ -86,8 +86,9 @@ class DataParams(Section):
         if self.format == "auto" and format_of(self.path) is None:
             raise ValueError(
                 f"path {self.path!r}: the name does not say CSV or Parquet "
-                f"({', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}); set data.format: csv or "
-                "parquet, or rename the file"
+                f"({', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}); export Excel or other "
+                "formats to CSV or Parquet, or set data.format for a CSV/Parquet file "
+                "named otherwise"
             )
         if self.task != "binary" and self.positive_class is not None:
             raise ValueError("positive_class applies only to task 'binary'; remove it")

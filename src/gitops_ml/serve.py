@@ -98,6 +98,14 @@ def check_output(path: Path, source: Path) -> None:
             "is also the input: writing it would replace your data",
             "pick another OUTPUT",
         )
+    if config.DATA_DIR.resolve() in path.resolve().parents:
+        raise UserError(
+            str(path),
+            "(file)",
+            f"is inside {config.DATA_DIR}/, the folder data.dvc tracks: predictions would "
+            "become part of the data (or replace it)",
+            "write OUTPUT outside data/",
+        )
     if params.format_of(path) is None:
         raise UserError(
             str(path),

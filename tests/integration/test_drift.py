@@ -49,5 +49,8 @@ def test_shifted_feature_missing_values_and_predictions_are_flagged(trained: Pro
 def test_unknown_reference_is_a_user_error(trained: Project) -> None:
     proc = trained.cli("drift", "--reference", "no-such-rev", check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "REFERENCE: no-such-rev: neither a file nor a git revision" in proc.stderr
+    assert (
+        "REFERENCE: no-such-rev: not a file, and data/breast_cancer.csv at that revision"
+        in proc.stderr
+    )
     assert not (trained.root / "drift.json").exists()

@@ -62,4 +62,6 @@ def test_an_unknown_slice_column_stops_evaluate_with_the_allowed_columns(
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert "params.yaml: evaluate.slices[0].column: 'mean_raduis' is not a feature column" in text
-    assert "fix: use one of: mean_radius, mean_texture" in text
+    assert "fix: did you mean 'mean_radius'? use one of: mean_radius, mean_texture" in text
+    assert not (trained.root / "artifacts/eval/predictions.parquet").exists()
+    assert not (trained.root / "metrics/baselines.json").exists()  # nothing written after

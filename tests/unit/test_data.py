@@ -129,6 +129,16 @@ def test_predict_refuses_an_output_that_is_its_input_or_names_no_format(tmp_path
     serve.check_output(tmp_path / "scores.parquet", source)
 
 
+def test_predict_refuses_an_output_inside_the_folder_dvc_tracks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_ml import serve
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"the folder data\.dvc tracks"):
+        serve.check_output(Path("data/scores.csv"), tmp_path / "rows.csv")
+
+
 def test_a_misspelt_target_suggests_the_close_column_even_past_the_first_twenty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

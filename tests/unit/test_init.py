@@ -124,3 +124,6 @@ def test_a_contract_file_must_be_a_dependency_of_prepare(
     stage["deps"].append("c.yaml")
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
     check.check_contract_is_a_dependency(p)
+    stage["deps"][-1] = "${contract.schema_file}"  # DVC's templating, like ${data.path}
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
+    check.check_contract_is_a_dependency(p)

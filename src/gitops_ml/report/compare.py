@@ -83,7 +83,7 @@ def _load_side_model(side: Side) -> Any:
     from gitops_ml import model
 
     if side.rev is None:
-        return model.load(config.MODEL_FILE)
+        return model.load_recorded(config.MODEL_FILE)
     data = side.dvc_bytes(config.MODEL_FILE)
     return None if data is None else model.loads(data, f"{config.MODEL_FILE} at {side.label}")
 
