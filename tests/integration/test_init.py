@@ -30,6 +30,7 @@ WINE = {
     "data.task": "multiclass",
     "data.positive_class": None,
     "evaluate.primary_metric": "accuracy",
+    "evaluate.slices": [],  # the template's name sample columns; make check reads the header
     "model_tests.invariance": [],
     "model_tests.directional": [],
     "model_tests.required_features": [],
