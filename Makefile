@@ -45,7 +45,7 @@ lock: | $(UV) ## re-resolve requirements.lock after editing pyproject.toml depen
 	$(UV) pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes \
 	  --extra dev --extra s3 --no-header --no-annotate --quiet -o requirements.lock
 
-check: setup ## validate params.yaml before any work starts
+check: setup ## validate params.yaml (and the data's header) before any work starts
 	@$(PY) -m gitops_ml check
 
 data: setup ## make data/ match data.dvc: dvc pull when the remote is reachable, else the embedded sample
