@@ -16,6 +16,7 @@ from gitops_ml.config import DATA_DIR, PARAMS_FILE
 from gitops_ml.errors import UserError
 
 DVC_YAML = Path("dvc.yaml")
+TEMPLATE = re.compile(r"\$\{\s*([\w.]+)\s*\}")  # DVC's `${params.key}` in dvc.yaml
 
 
 def check_location(p: params.Params) -> None:
@@ -59,13 +60,20 @@ def check_columns(p: params.Params) -> None:
         return
     columns = data.column_names(p)
     data.require_target(columns, p)
-    listed = p.data.features.numeric + p.data.features.categorical
-    features = [
-        c
-        for c in (listed or columns)
-        if c in columns and c != p.data.target and c not in p.data.drop
-    ]
+    features = [c for c in data.feature_names(columns, p) if c in columns and c not in p.data.drop]
     check_slice_columns(p, features, None)
+
+
+def _param(values: dict[str, Any], dotted: str) -> Any:
+    found: Any = values
+    for key in dotted.split("."):
+        found = found.get(key) if isinstance(found, dict) else None
+    return found
+
+
+def _filled(entry: str, values: dict[str, Any]) -> str:
+    """A dvc.yaml entry with `${a.b}` replaced from params, as DVC fills it in."""
+    return TEMPLATE.sub(lambda match: str(_param(values, match.group(1))), entry)
 
 
 def check_contract_is_a_dependency(p: params.Params) -> None:
@@ -75,17 +83,7 @@ def check_contract_is_a_dependency(p: params.Params) -> None:
         return
     stages = (params.read_yaml(DVC_YAML) or {}).get("stages") or {}
     values = p.model_dump()
-
-    def resolved(dep: str) -> str:  # `${contract.schema_file}`, as DVC would fill it in
-        def lookup(match: re.Match[str]) -> str:
-            found: Any = values
-            for key in match.group(1).split("."):
-                found = found.get(key) if isinstance(found, dict) else None
-            return str(found)
-
-        return re.sub(r"\$\{\s*([\w.]+)\s*\}", lookup, dep)
-
-    deps = [resolved(str(d)) for d in (stages.get("prepare") or {}).get("deps") or []]
+    deps = [_filled(str(d), values) for d in (stages.get("prepare") or {}).get("deps") or []]
     if Path(name) not in {Path(d) for d in deps}:
         raise UserError(
             str(DVC_YAML),

@@ -11,6 +11,7 @@ import difflib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -211,6 +212,14 @@ def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:
         )
 
 
+def feature_names(columns: list[Any], params: Params) -> list[Any]:
+    """The feature columns by name: those params lists, else every column but the target
+    and data.drop (resolve_features then sorts them by dtype)."""
+    dp = params.data
+    listed = dp.features.numeric + dp.features.categorical
+    return listed or [c for c in columns if c != dp.target and c not in dp.drop]
+
+
 def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     """Use the columns listed in params; infer the rest from dtypes when none are listed."""
     dp = params.data
@@ -227,9 +236,7 @@ def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
         _check_listed_kinds(frame, params)
         return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
     numeric, categorical = [], []
-    for column in frame.columns:
-        if column == dp.target or column in dp.drop:
-            continue
+    for column in feature_names(list(frame.columns), params):
         is_num = pd.api.types.is_numeric_dtype(frame[column])
         is_bool = pd.api.types.is_bool_dtype(frame[column])
         (numeric if is_num and not is_bool else categorical).append(str(column))

@@ -366,8 +366,8 @@ def metrics_for(task: str) -> tuple[str, ...]:
     return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Walk the model tree along `loc` to list the keys allowed where an unknown one was found."""
+def _owner(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+    """Walk the model tree along `loc` to the section that holds the key `loc[-1]` (or None)."""
     current: Any = model
     in_container = False
     for part in loc[:-1]:
@@ -376,10 +376,15 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
-            return []
+            return None
         in_container = get_origin(field.annotation) in (list, dict)
         current = _section_in(field.annotation)
-    return sorted(getattr(current, "model_fields", {}))
+    return current
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where the unknown key `loc[-1]` was found."""
+    return sorted(getattr(_owner(model, loc), "model_fields", {}))
 
 
 def _section_in(annotation: Any) -> Any:
@@ -427,15 +432,7 @@ _BOUNDS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
 
 def _allowed_range(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
     """`use a number > 0 and < 1` for a key whose field declares bounds, else None."""
-    owner = _section_in(root)
-    field = None
-    for part in loc:
-        if isinstance(part, int):  # an index into a list of sections
-            continue
-        field = getattr(owner, "model_fields", {}).get(part) if owner is not None else None
-        if field is None:
-            return None
-        owner = _section_in(field.annotation)
+    field = getattr(_owner(root, loc), "model_fields", {}).get(loc[-1]) if loc else None
     if field is None:
         return None
     rules = list(field.metadata)
