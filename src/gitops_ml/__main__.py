@@ -1,3 +1,4 @@
 from gitops_ml.cli import main
+from gitops_ml.process import run
 
-raise SystemExit(main())
+run(main)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, data, metrics, model, params, predict, quality
+from gitops_ml import config, data, metrics, model, params, predict, process, quality
 from gitops_ml.atomic import atomic_path, write_text
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
@@ -80,4 +80,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    process.run(main)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gitops_ml import config, contract, data, params
+from gitops_ml import config, contract, data, params, process
 from gitops_ml.atomic import atomic_path
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import exit_on_user_error
@@ -42,4 +42,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    process.run(main)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_ml import config, data, model, params, predict, resources
+from gitops_ml import config, data, model, params, predict, process, resources
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError, exit_on_user_error
 
@@ -61,4 +61,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    process.run(main)
