@@ -55,6 +55,41 @@ def test_status_output_and_exit_handlers_survive_the_fast_exit(tmp_path: Path) -
     assert "teardown" not in done.stderr
 
 
+def test_output_buffered_by_c_code_is_flushed_too(tmp_path: Path) -> None:
+    done = _child(
+        """
+        import ctypes
+        def main():
+            ctypes.CDLL(None).printf(b"from C stdio\\n")  # a compiled estimator's log line
+        process.run(main)
+        """,
+        tmp_path,
+    )
+    assert (done.returncode, done.stdout) == (0, "from C stdio\n")
+
+
+def test_an_error_still_gives_its_traceback_and_status_1(tmp_path: Path) -> None:
+    done = _child("def main():\n    raise KeyError('x')\nprocess.run(main)\n", tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "KeyError: 'x'" in done.stderr
+
+
+def test_a_closed_stdout_is_no_error(tmp_path: Path) -> None:
+    script = tmp_path / "command.py"
+    script.write_text(PRELUDE + "process.run(lambda: 0)\n")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        env=ENV,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        close_fds=True,
+        preexec_fn=lambda: __import__("os").close(1),
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_system_exit_keeps_pythons_meaning(tmp_path: Path) -> None:
     def run(code: str) -> subprocess.CompletedProcess[str]:
         return _child(f"def main():\n    raise SystemExit({code})\nprocess.run(main)\n", tmp_path)
