@@ -482,26 +482,43 @@ _BOOL = "tag:yaml.org,2002:bool"
 _FLOAT = "tag:yaml.org,2002:float"
 
 
+_INT = "tag:yaml.org,2002:int"
+
+
 class Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 booleans and floats, as DVC reads and writes.
+    """PyYAML's safe loader with YAML 1.2 booleans, integers and floats, as DVC reads.
 
     `dvc exp run -S` rewrites params.yaml without quotes where YAML 1.2 needs none, so
     `positive_class: "yes"` comes back as `yes`: a YAML 1.1 reader would see True. Here only
-    true/false are booleans (yes, no, on, off stay strings) and 1e-3 is a float.
+    true/false are booleans (yes, no, on, off stay strings), 1e-3 is a float, and `010` is
+    ten (YAML 1.1 reads eight), so a stage trains with the value `dvc.lock` records.
     """
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node)).replace("_", "")
+        sign = -1 if text[0] == "-" else 1
+        digits = text.lstrip("+-")
+        base = {"0b": 2, "0o": 8, "0x": 16}.get(digits[:2])
+        return sign * (int(digits[2:], base) if base else int(digits))
 
 
 Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in rules if tag not in (_BOOL, _FLOAT)]
+    first: [(tag, rx) for tag, rx in rules if tag not in (_BOOL, _FLOAT, _INT)]
     for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+Yaml12Loader.add_constructor(_INT, Yaml12Loader.construct_yaml_int)
+Yaml12Loader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$"),
+    list("-+0123456789"),
+)
 Yaml12Loader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 Yaml12Loader.add_implicit_resolver(
     _FLOAT,
     re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"^(?:[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
     list("-+.0123456789"),
@@ -519,6 +536,14 @@ def read_yaml(path: str | Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(str(path), "", "file not found", "run from the repository root") from None
+    except UnicodeDecodeError as err:
+        raise UserError(
+            str(path), f"byte {err.start}", "not valid UTF-8 text", "save the file as UTF-8"
+        ) from None
+    except OSError as err:
+        raise UserError(
+            str(path), "", f"cannot be read: {err.strerror}", "check the path"
+        ) from None
     try:
         return yaml_text(text)
     except yaml.YAMLError as err:

@@ -104,6 +104,14 @@ def test_invalid_yaml_gives_the_line(tmp_path: Path) -> None:
     assert raised.value.field.startswith("line ")
 
 
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_bytes(b"\xff\xfe" + REPO_PARAMS.read_bytes())
+    with pytest.raises(UserError) as raised:
+        params.load(path)
+    assert (raised.value.field, raised.value.fix) == ("byte 0", "save the file as UTF-8")
+
+
 def test_several_mistakes_are_reported_together(tmp_path: Path) -> None:
     raw = committed()
     raw["seed"] = -1
@@ -132,6 +140,19 @@ def test_params_read_like_dvc_writes_them_yaml_1_2() -> None:
         "h": None,
     }
     assert isinstance(parsed["g"], int)
+
+
+def test_numbers_read_as_dvc_reads_them() -> None:
+    """DVC records params with its YAML 1.2 reader: a stage must see the same values."""
+    from dvc.utils.serialize import parse_yaml
+
+    text = (
+        "a: 010\nb: 0o17\nc: -0x1F\nd: 1:30\ne: -5\nf: 1_000\ng: +3\nh: 0b11\ni: 1.5e3\n"
+        "j: 1_000.5\nk: 0o\nl: 12e03\nm: .5\nn: 190:20:30.15\n"
+    )
+    ours = params.yaml_text(text)
+    assert ours == dict(parse_yaml(text, "params.yaml"))
+    assert ours["a"] == 10 and ours["d"] == "1:30"
 
 
 def test_a_yes_no_target_survives_dvc_rewriting_params_yaml(tmp_path: Path) -> None:
