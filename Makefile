@@ -203,9 +203,9 @@ export REFERENCE CURRENT INPUT OUTPUT
 infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
 	$(PY) -m gitops_ml infer-schema $(if $(filter 1 yes true,$(FORCE)),--force)
 
-predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<csv|parquet>
+predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<csv|parquet> (FORCE=1 replaces it)
 	@test -n "$$INPUT" -a -n "$$OUTPUT" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>" >&2; exit 2; }
-	$(PY) -m gitops_ml predict --input "$$INPUT" --output "$$OUTPUT"
+	$(PY) -m gitops_ml predict --input "$$INPUT" --output "$$OUTPUT" $(if $(filter 1 yes true,$(FORCE)),--force)
 
 test-model: setup ## model tests after dvc repro: floor, invariance, direction, latency, size, skew
 	$(PY) -m gitops_ml test-model

@@ -11,7 +11,7 @@ import difflib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -45,10 +45,19 @@ class FeatureSpec:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+def _open_text(path: Path, encoding: str) -> TextIO:
+    """A CSV file as text, gzip-compressed when its name ends in .gz (as pandas reads it)."""
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return path.open(encoding=encoding, newline="")
+
+
 def check_header(path: Path, sep: str, encoding: str) -> list[str]:
     """Read the header row ourselves: pandas silently renames duplicated columns."""
     try:
-        with path.open(encoding=encoding, newline="") as handle:
+        with _open_text(path, encoding) as handle:
             header = next(csv.reader(handle, delimiter=sep), None)
             has_rows = next(handle, None) is not None
     except UnicodeDecodeError as err:
@@ -61,6 +70,10 @@ def check_header(path: Path, sep: str, encoding: str) -> list[str]:
     except LookupError:
         raise UserError(
             "params.yaml", "data.csv.encoding", f"unknown encoding {encoding!r}", "use e.g. utf-8"
+        ) from None
+    except (OSError, EOFError) as err:  # e.g. a .gz name on a file that is not gzip
+        raise UserError(
+            str(path), "(file)", f"cannot be read: {err}", "check the file and its name"
         ) from None
     if not header or all(not c.strip() for c in header):
         raise UserError(str(path), "(file)", "file is empty", "point data.path at a CSV with data")
@@ -98,6 +111,16 @@ def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
         raise UserError(
             str(path), "(rows)", f"malformed CSV: {detail}", "fix that row, or check data.csv.sep"
         ) from None
+
+
+def read_bytes(payload: bytes, name: str, file_format: str, options: CsvOptions) -> pd.DataFrame:
+    """`read_table` for a file's bytes read from git or DVC (another revision's data)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / Path(name).name  # the name keeps its .gz
+        copy.write_bytes(payload)
+        return read_table(copy, file_format, options)
 
 
 def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -217,12 +240,21 @@ def feature_names(columns: list[Any], params: Params) -> list[Any]:
     and data.drop (resolve_features then sorts them by dtype)."""
     dp = params.data
     listed = dp.features.numeric + dp.features.categorical
-    return listed or [c for c in columns if c != dp.target and c not in dp.drop]
+    names = listed or [c for c in columns if c != dp.target and c not in dp.drop]
+    if ROW_ID in [*names, dp.target]:
+        raise UserError(
+            dp.path,
+            f"column {ROW_ID!r}",
+            f"the name is reserved: prepare numbers the rows in a column {ROW_ID!r}",
+            "rename the column, or list it under data.drop in params.yaml (a row id is no feature)",
+        )
+    return names
 
 
 def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     """Use the columns listed in params; infer the rest from dtypes when none are listed."""
     dp = params.data
+    names = feature_names(list(frame.columns), params)
     listed = dp.features.numeric + dp.features.categorical
     missing = [c for c in listed + dp.drop if c not in frame.columns]
     if missing:
@@ -236,7 +268,7 @@ def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
         _check_listed_kinds(frame, params)
         return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
     numeric, categorical = [], []
-    for column in feature_names(list(frame.columns), params):
+    for column in names:
         is_num = pd.api.types.is_numeric_dtype(frame[column])
         is_bool = pd.api.types.is_bool_dtype(frame[column])
         (numeric if is_num and not is_bool else categorical).append(str(column))

@@ -13,7 +13,6 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,11 +60,7 @@ def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
             "pass a data file, or a commit/tag whose data is in the DVC cache or remote "
             "(`make data` or `dvc pull` fetches HEAD's)",
         ) from None
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / Path(p.data.path).name
-        copy.write_bytes(payload)
-        frame = data.read_table(copy, p.data.file_format, p.data.csv)
-    return frame
+    return data.read_bytes(payload, p.data.path, p.data.file_format, p.data.csv)
 
 
 def read_current(current: str, p: params.Params) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, params
+from gitops_ml import config, data, params
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError, raise_all
 
@@ -239,7 +239,8 @@ def main(argv: list[str]) -> int:
     spec = FeatureSpec.load()
     validate(p, spec)
     pipeline = model.load_recorded(config.MODEL_FILE)  # untrusted types, edits: UserErrors
-    subject = Subject(p, pipeline, spec, pd.read_parquet(config.TEST_FILE))
+    config.require_outputs(config.TEST_FILE, reader="make test-model scores the test split")
+    subject = Subject(p, pipeline, spec, data.read_parquet(config.TEST_FILE))
     outcomes = [Outcome("model loads safely", True, f"{config.MODEL_FILE}: trusted types only")]
     outcomes += run(subject)
     for o in outcomes:

@@ -38,11 +38,16 @@ def main(argv: list[str]) -> int:
         "--rows", type=int, default=None, help="write a synthetic dataset of this many rows"
     )
     parser.add_argument("--seed", type=int, default=42, help="seed of the synthetic dataset")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output path (.parquet or .csv for synthetic)"
-    )
+    parser.add_argument("--out", type=Path, default=None, help="output path (.csv or .parquet)")
     parser.add_argument("--force", action="store_true", help="replace a different existing file")
     args = parser.parse_args(argv)
+    if args.out is not None and args.out.suffix.lower() not in {".parquet", ".pq", ".csv"}:
+        raise UserError(
+            "command line",
+            "--out",
+            f"unknown file type {args.out.suffix!r}",
+            "end it in .csv or .parquet",
+        )
     if args.rows is None:
         dataset = args.dataset or "breast_cancer"
         out = args.out or Path("data") / f"{dataset}.csv"
@@ -59,10 +64,6 @@ def main(argv: list[str]) -> int:
         )
     if args.seed < 0:
         raise UserError("command line", "--seed", f"{args.seed} is negative", "use a seed >= 0")
-    if args.out is not None and args.out.suffix.lower() not in {".parquet", ".pq", ".csv"}:
-        raise UserError(
-            "command line", "--out", f"unknown file type {args.out.suffix!r}", "end it in .parquet"
-        )
     from gitops_ml import synthetic
 
     out = args.out or synthetic.default_path(args.rows)

@@ -40,7 +40,11 @@ def frame(name: str = "breast_cancer") -> pd.DataFrame:
 
 
 def write(name: str = "breast_cancer", path: Path = DEFAULT_PATH) -> Path:
-    """Write a bundled dataset as CSV; the bytes depend only on the scikit-learn release."""
+    """Write a bundled dataset, CSV unless the name says Parquet; the bytes depend only on
+    the scikit-learn (and pyarrow) release."""
     with atomic_path(path) as tmp:
-        frame(name).to_csv(tmp, index=False, lineterminator="\n")
+        if Path(path).suffix.lower() in (".parquet", ".pq"):
+            frame(name).to_parquet(tmp, index=False, engine="pyarrow")
+        else:
+            frame(name).to_csv(tmp, index=False, lineterminator="\n")
     return path

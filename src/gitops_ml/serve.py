@@ -89,8 +89,12 @@ def predict_frame(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> pd.D
     return out if has_target else out.drop(columns=["y_true"])
 
 
-def check_output(path: Path, source: Path) -> None:
-    """Before any work: the name must say CSV or Parquet, and must not be the input's."""
+PIPELINE_FOLDERS = (Path("artifacts"), config.METRICS_DIR)  # stage outputs live here
+
+
+def check_output(path: Path, source: Path, force: bool = False) -> None:
+    """Before any work: the name must say CSV or Parquet, must not be the input's, a
+    pipeline output's or (without force) any existing file's: it may be someone's data."""
     if path.resolve() == source.resolve():
         raise UserError(
             str(path),
@@ -105,6 +109,22 @@ def check_output(path: Path, source: Path) -> None:
             f"is inside {config.DATA_DIR}/, the folder data.dvc tracks: predictions would "
             "become part of the data (or replace it)",
             "write OUTPUT outside data/",
+        )
+    folder = next((f for f in PIPELINE_FOLDERS if f.resolve() in path.resolve().parents), None)
+    if folder is not None:
+        raise UserError(
+            str(path),
+            "(file)",
+            f"is inside {folder}/, where the pipeline writes its outputs: DVC would find them "
+            "changed",
+            f"write OUTPUT outside {folder}/",
+        )
+    if path.exists() and not force:
+        raise UserError(
+            str(path),
+            "(file)",
+            "already exists: it may be someone's data",
+            "make predict FORCE=1 (--force) replaces it; or pick another OUTPUT",
         )
     if params.format_of(path) is None:
         raise UserError(
@@ -121,8 +141,11 @@ def write_output(frame: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         if params.format_of(path) == "parquet":
             frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, lineterminator="\n")
+        else:  # the final name says gzip or tabs: the temporary one does not
+            name = path.name.lower()
+            gzip = {"method": "gzip", "mtime": 0} if name.endswith(".gz") else None
+            sep = "\t" if name.endswith(".tsv") else ","
+            frame.to_csv(tmp, index=False, lineterminator="\n", compression=gzip, sep=sep)
 
 
 def main(argv: list[str]) -> int:
@@ -132,8 +155,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--input", required=True, type=Path, help="CSV or Parquet, raw layout")
     parser.add_argument("--output", required=True, type=Path, help="CSV or Parquet to write")
     parser.add_argument("--model", type=Path, default=config.MODEL_FILE)
+    parser.add_argument("--force", action="store_true", help="replace an existing OUTPUT")
     args = parser.parse_args(argv)
-    check_output(args.output, args.input)
+    check_output(args.output, args.input, args.force)
     p = params.load()
     spec = FeatureSpec.load()
     frame = read_input(args.input, p)

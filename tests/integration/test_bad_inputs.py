@@ -227,6 +227,12 @@ DATA_CASES = {
     "wrong-delimiter": (lambda p: write_data(p, raw(p), sep=";"), DATA, "data.csv.sep", "';'"),
     "wrong-encoding": (_latin1_value, DATA, "data.csv.encoding", "not valid utf-8"),
     "duplicated-columns": (_duplicated_column, DATA, "mean_radius", "duplicated column names"),
+    "column-named-row_id": (
+        lambda p: write_data(p, raw(p).rename(columns={"mean_radius": "row_id"})),
+        DATA,
+        "'row_id'",
+        "the name is reserved",
+    ),
     "path-does-not-exist": (
         lambda p: p.set_params(**{"data.path": "data/nowhere.csv"}),
         "params.yaml",
@@ -281,6 +287,20 @@ def test_unseen_category_at_prediction_time_is_named(trained: Project) -> None:
 
 
 # --- model -------------------------------------------------------------------------------
+
+
+def test_predict_never_writes_over_pipeline_outputs_or_an_existing_file(
+    trained: Project,
+) -> None:
+    guard = Guard(trained)
+    mine = trained.root / "scores.csv"
+    mine.write_text("someone's work\n")
+    for output in ("artifacts/prepared/test.parquet", "scores.csv"):
+        proc = trained.cli("predict", "--input", DATA, "--output", output, check=False)
+        guard.expect_failure(proc, output, "(file)")
+    assert mine.read_text() == "someone's work\n"
+    trained.make("predict", f"INPUT={DATA}", "OUTPUT=scores.csv", "FORCE=1")
+    assert len(pd.read_csv(mine)) == len(raw(trained))
 
 
 def test_tampered_model_with_untrusted_type_is_refused(trained: Project) -> None:
@@ -342,6 +362,14 @@ def test_a_command_run_before_the_pipeline_says_to_run_it_first(
     assert "artifacts/prepared/features.json" in proc.stderr
     assert "make repro" in proc.stderr
     assert not (template.root / "out.csv").exists()
+
+
+def test_test_model_without_the_test_split_says_to_run_the_pipeline(trained: Project) -> None:
+    (trained.root / "artifacts/prepared/test.parquet").unlink()
+    proc = trained.cli("test-model", check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "artifacts/prepared/test.parquet" in proc.stderr and "make repro" in proc.stderr
 
 
 @pytest.mark.parametrize("remote", ["missing-dir", "closed-port"])

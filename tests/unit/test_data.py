@@ -139,6 +139,23 @@ def test_predict_refuses_an_output_inside_the_folder_dvc_tracks(
         serve.check_output(Path("data/scores.csv"), tmp_path / "rows.csv")
 
 
+def test_predict_refuses_pipeline_outputs_and_existing_files_unless_forced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_ml import serve
+
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "rows.csv"
+    for output in ("artifacts/prepared/test.parquet", "metrics/scores.csv"):
+        with pytest.raises(UserError, match="where the pipeline writes its outputs"):
+            serve.check_output(Path(output), source, force=True)
+    (tmp_path / "scores.csv").write_text("someone's file\n")
+    with pytest.raises(UserError) as caught:
+        serve.check_output(Path("scores.csv"), source)
+    assert "FORCE=1" in caught.value.fix
+    serve.check_output(Path("scores.csv"), source, force=True)
+
+
 def test_a_misspelt_target_suggests_the_close_column_even_past_the_first_twenty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,3 +174,38 @@ def test_a_misspelt_target_suggests_the_close_column_even_past_the_first_twenty(
         data.read_raw(p)
     assert "did you mean 'diagnosis'?" in caught.value.problem
     assert "and 6 more" in caught.value.fix
+
+
+def test_a_data_column_named_like_the_row_number_is_refused_unless_dropped() -> None:
+    p = make_params()
+    rows = frame().rename(columns={"a": ROW_ID})
+    with pytest.raises(UserError) as caught:
+        data.resolve_features(rows, p)
+    assert caught.value.field == f"column {ROW_ID!r}" and "data.drop" in caught.value.fix
+    dropped = make_params()
+    dropped.data.drop.append(ROW_ID)
+    spec = data.resolve_features(rows, dropped)
+    train, test = data.split(rows[[*spec.columns, spec.target]], dropped)
+    assert len(train) + len(test) == len(rows)
+
+
+def test_a_gzip_csv_is_read_and_written_as_gzip(tmp_path: Path) -> None:
+    import gzip
+
+    from gitops_ml import serve
+
+    rows = frame(20)
+    plain = tmp_path / "rows.csv"
+    rows.to_csv(plain, index=False)
+    packed = tmp_path / "rows.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    options = params.CsvOptions()
+    pd.testing.assert_frame_equal(data.read_table(packed, "csv", options), rows)
+    (tmp_path / "fake.csv.gz").write_bytes(plain.read_bytes())
+    with pytest.raises(UserError, match="cannot be read"):
+        data.read_table(tmp_path / "fake.csv.gz", "csv", options)
+    serve.write_output(rows, tmp_path / "out.csv.gz")
+    assert (tmp_path / "out.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.csv.gz"), rows)
+    serve.write_output(rows, tmp_path / "out.tsv")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.tsv", sep="\t"), rows)

@@ -93,3 +93,16 @@ def test_csv_output_round_trips_the_values(tmp_path: Path) -> None:
     assert list(back.columns) == list(expected.columns)
     np.testing.assert_allclose(back["mean_area"], expected["mean_area"], rtol=1e-12)
     assert back["clinic"].isna().sum() == expected["clinic"].isna().sum()
+
+
+def test_a_bundled_dataset_is_written_in_the_format_its_name_says(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from gitops_ml import sample_data
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sample-data", "--dataset", "wine", "--out", "w.parquet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet("w.parquet"), sample_data.frame("wine"))
+    assert cli.main(["sample-data", "--dataset", "wine", "--out", "w.xlsx"]) == 2
+    assert "end it in .csv or .parquet" in capsys.readouterr().err
+    assert not (tmp_path / "w.xlsx").exists()

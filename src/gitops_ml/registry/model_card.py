@@ -47,12 +47,10 @@ def primary_interval(p: Params) -> tuple[float, float, int] | None:
     """95% bootstrap interval of the primary metric over the test predictions (None: not pulled)."""
     if not config.PREDICTIONS_FILE.is_file():
         return None
-    import pandas as pd
-
-    from gitops_ml import metrics, stats
+    from gitops_ml import data, metrics, stats
     from gitops_ml.report.significance import metric_on_rows
 
-    scored = metrics.from_predictions(pd.read_parquet(config.PREDICTIONS_FILE))
+    scored = metrics.from_predictions(data.read_parquet(config.PREDICTIONS_FILE))
     positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
     value = metric_on_rows(p.evaluate.primary_metric, scored, positive)
     n = len(scored.y_true)

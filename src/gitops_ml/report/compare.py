@@ -106,13 +106,12 @@ def measure_latency(
     Runs alternate (base, PR, base, PR) and keep each model's best median, so a busy
     machine slows both alike instead of failing the gate by accident.
     """
-    import pandas as pd
-
+    from gitops_ml.data import read_parquet
     from gitops_ml.stages.evaluate import latency_ms
 
     if not config.TEST_FILE.is_file() or not config.MODEL_FILE.is_file():
         return None, None, "latency not measured: run `make repro` first"
-    test = pd.read_parquet(config.TEST_FILE)
+    test = read_parquet(config.TEST_FILE)
     pr_cols = _feature_columns(pr)
     pr_model = _load_side_model(pr)
     rows, seed = params.evaluate.latency_rows, params.seed

@@ -62,16 +62,13 @@ def _file_changes(base_rev: str, diff: DataDiff) -> None:
         diff.added.append(entry["path"]["new"])
 
 
-def read_table(data: bytes, settings: dict[str, Any]) -> pd.DataFrame:
-    """Read raw data bytes with one side's `data:` params (format, separator, encoding)."""
-    path = str(settings.get("path", ""))
-    fmt = settings.get("format", "auto")
-    if fmt == "parquet" or (fmt == "auto" and params.format_of(path) == "parquet"):
-        return pd.read_parquet(io.BytesIO(data))
-    csv = settings.get("csv") or {}
-    return pd.read_csv(
-        io.BytesIO(data), sep=csv.get("sep", ","), encoding=csv.get("encoding", "utf-8")
-    )
+def read_table(payload: bytes, settings: dict[str, Any]) -> pd.DataFrame:
+    """Read raw data bytes with one side's `data:` params (format, separator, encoding),
+    through the reader prepare uses."""
+    from gitops_ml.data import read_bytes
+
+    side = params.DataParams.model_validate(settings)
+    return read_bytes(payload, side.path, side.file_format, side.csv)
 
 
 def _raw(side: Side, params: dict[str, Any] | None, diff: DataDiff) -> pd.DataFrame | None:
