@@ -304,6 +304,38 @@ def _is_trusted(type_name: str) -> bool:
     return isinstance(_resolve(type_name), type)
 
 
+_TYPE_VALUES = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool"})
+
+
+def _type_values(archive: bytes) -> set[str]:
+    """Classes the file stores as values (skops' TypeNode), not as objects it rebuilds.
+
+    A stored class is callable: `FunctionTransformer(func=collections.deque)` calls it on
+    every transform. Estimators keep only dtypes this way (`dtype=np.float64`, `str`).
+    """
+    schema = json.loads(zipfile.ZipFile(io.BytesIO(archive)).read("schema.json"))
+    found: set[str] = set()
+    todo: list[Any] = [schema]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if node.get("__loader__") == "TypeNode":
+                found.add(f"{node.get('__module__')}.{node.get('__class__')}")
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return found
+
+
+def _is_dtype_value(type_name: str) -> bool:
+    if type_name in _TYPE_VALUES:
+        return True
+    import numpy as np
+
+    found = _resolve(type_name) if type_name.startswith("numpy.") else None
+    return isinstance(found, type) and issubclass(found, np.generic)
+
+
 def load(path: str | Path) -> Any:
     """Load a model file: classes from scikit-learn, NumPy and SciPy, named functions only."""
     import skops.io as sio
@@ -322,6 +354,7 @@ def load(path: str | Path) -> Any:
             f"restore it with `dvc checkout --force {path}` or retrain",
         ) from None
     refused = sorted(t for t in untrusted if not _is_trusted(t))
+    refused += sorted(f"{t} (as a value)" for t in _type_values(data) if not _is_dtype_value(t))
     if refused:
         raise UserError(
             str(path),

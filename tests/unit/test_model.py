@@ -179,6 +179,23 @@ def test_a_model_file_that_would_call_a_library_function_is_refused_before_it_ru
     assert not marker.exists()
 
 
+def test_a_class_stored_as_a_value_is_refused_unless_it_is_a_dtype(tmp_path: Path) -> None:
+    """A trusted package's class is safe to rebuild, not to hand a transformer to call."""
+    import collections
+
+    import numpy as np
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    callable_class = FunctionTransformer(func=collections.deque, kw_args={"maxlen": 1})
+    (tmp_path / "evil.skops").write_bytes(sio.dumps(callable_class))
+    with pytest.raises(UserError, match=r"collections\.deque \(as a value\)"):
+        model.load(tmp_path / "evil.skops")
+    encoder = OneHotEncoder(dtype=np.float32).fit([["a"], ["b"]])
+    model.save(encoder, tmp_path / "dtype.skops")
+    assert model.load(tmp_path / "dtype.skops").dtype is np.float32
+
+
 @pytest.mark.parametrize(
     ("name", "trusted"),
     [
