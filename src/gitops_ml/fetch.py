@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from gitops_ml import sample_data
 from gitops_ml.config import DATA_DIR
@@ -43,7 +44,11 @@ def ensure_data(pull_outputs: bool = True) -> str:
     """Make `data/` match `data.dvc`; return a one-line account of how."""
     from dvc.repo import Repo
 
-    repo = Repo(".")
+    with Repo(".") as repo:  # closed on return: its state database, its locks
+        return _ensure_data(repo, pull_outputs)
+
+
+def _ensure_data(repo: Any, pull_outputs: bool) -> str:
     if _data_in_sync(repo):
         return "data: data/ already matches data.dvc"
     problem = _remote_problem(repo)

@@ -73,7 +73,8 @@ def _data_recorded() -> bool | None:
         return None
     from dvc.repo import Repo
 
-    return _data_in_sync(Repo("."))
+    with Repo(".") as repo:
+        return _data_in_sync(repo)
 
 
 def _changed_config() -> list[str]:

@@ -41,7 +41,8 @@ def pull(model_path: str) -> None:
     from dvc.repo import Repo
 
     try:
-        Repo(".").pull(targets=[model_path, *PULL_TARGETS])
+        with Repo(".") as repo:
+            repo.pull(targets=[model_path, *PULL_TARGETS])
     except DvcException as err:
         raise UserError(
             "DVC remote", "pull", str(err), "check the remote's credentials (see docs/ci.md)"

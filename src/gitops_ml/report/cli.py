@@ -11,6 +11,8 @@ import io
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gitops_ml import config, params
@@ -32,12 +34,14 @@ def _parser(prog: str, about: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _dvc_diffs(base_rev: str) -> tuple[subprocess.Popen[str], subprocess.Popen[str]]:
-    """Start `dvc params diff` and `dvc metrics diff` in parallel with the report's own work."""
+@contextmanager
+def _dvc_diffs(base_rev: str) -> Iterator[tuple[subprocess.Popen[str], subprocess.Popen[str]]]:
+    """Run `dvc params diff` and `dvc metrics diff` in parallel with the report's own work;
+    stopped, not orphaned, when the report fails before reading them."""
     dvc = str(Path(sys.executable).with_name("dvc"))
     if not Path(dvc).is_file():
         dvc = "dvc"
-    start = [
+    procs = [
         subprocess.Popen(
             [dvc, kind, "diff", base_rev, "--all", "--md"],
             stdout=subprocess.PIPE,
@@ -46,7 +50,13 @@ def _dvc_diffs(base_rev: str) -> tuple[subprocess.Popen[str], subprocess.Popen[s
         )
         for kind in ("params", "metrics")
     ]
-    return start[0], start[1]
+    try:
+        yield procs[0], procs[1]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
 
 
 def _predictions(cmp):  # type: ignore[no-untyped-def]
@@ -83,62 +93,62 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
 
     p = params.load()
     cmp = compare(base_rev, p)  # times both models: nothing else may compete for the CPU yet
-    params_proc, metrics_proc = _dvc_diffs(base_rev)
-    sig, sig_notes = _significance(cmp, p)
-    parts = [
-        "# Model report",
-        "",
-        sections.verdict(cmp),
-        "",
-        *([f"> {note}" for note in cmp.notes] + [""] if cmp.notes else []),
-        "## Metrics",
-        "",
-        sections.metrics_table(cmp),
-        "",
-        sections.significance_section(cmp, sig, sig_notes),
-        "",
-        quality.baselines_section(cmp.primary, cmp.quality.get("baselines"), p.gate),
-        "",
-        quality.slices_section(cmp.primary, cmp.quality.get("slices"), p.gate),
-        "",
-        quality.inclusion_section(
-            cmp.quality.get("slices"), p.evaluate.sensitive_columns, p.data.task, p.gate
-        ),
-        "",
-        quality.importance_section(cmp.primary, cmp.quality.get("importance")),
-        "",
-        sections.params_section(cmp),
-        "",
-    ]
-    if cmp.base_metrics is not None and data_changed(cmp.base, cmp.pr, cmp.reran):
-        diff = data_diff(cmp.base, cmp.pr, cmp.base_params, cmp.pr_params, p.drift.bins)
-        parts += [sections.data_section(diff), ""]
-    found = charts.curves(cmp.base, cmp.pr)
-    chart_parts = [charts.mermaid_curve(c) for c in found]
-    bars = charts.mermaid_bars(cmp.base_metrics, cmp.pr_metrics)
-    chart_parts += [bars] if bars else []
-    table = charts.confusion_table(
-        charts.confusion_counts(cmp.base), charts.confusion_counts(cmp.pr)
-    )
-    if table:
-        chart_parts += ["**Confusion matrix** (cells read BASE → PR):\n\n" + table]
-    if chart_parts:
-        parts += ["## Charts", "", "Grey: BASE. Blue: PR.", "", "\n\n".join(chart_parts), ""]
-    charts.write_pngs(png_dir, found, cmp.base_metrics, cmp.pr_metrics)
-    parts += [sections.pipeline_section(cmp), ""]
-    problems = sorted(set(cmp.base.problems + cmp.pr.problems))
-    if problems:
-        parts += ["## Not available", "", *[f"- {x}" for x in problems], ""]
-    waited = time.perf_counter()
-    params_out = params_proc.communicate()[0]
-    metrics_out = metrics_proc.communicate()[0]
-    waited = time.perf_counter() - waited
-    parts += [
-        sections.details("dvc params diff", params_out),
-        "",
-        sections.details("dvc metrics diff", metrics_out),
-        "",
-    ]
+    with _dvc_diffs(base_rev) as (params_proc, metrics_proc):
+        sig, sig_notes = _significance(cmp, p)
+        parts = [
+            "# Model report",
+            "",
+            sections.verdict(cmp),
+            "",
+            *([f"> {note}" for note in cmp.notes] + [""] if cmp.notes else []),
+            "## Metrics",
+            "",
+            sections.metrics_table(cmp),
+            "",
+            sections.significance_section(cmp, sig, sig_notes),
+            "",
+            quality.baselines_section(cmp.primary, cmp.quality.get("baselines"), p.gate),
+            "",
+            quality.slices_section(cmp.primary, cmp.quality.get("slices"), p.gate),
+            "",
+            quality.inclusion_section(
+                cmp.quality.get("slices"), p.evaluate.sensitive_columns, p.data.task, p.gate
+            ),
+            "",
+            quality.importance_section(cmp.primary, cmp.quality.get("importance")),
+            "",
+            sections.params_section(cmp),
+            "",
+        ]
+        if cmp.base_metrics is not None and data_changed(cmp.base, cmp.pr, cmp.reran):
+            diff = data_diff(cmp.base, cmp.pr, cmp.base_params, cmp.pr_params, p.drift.bins)
+            parts += [sections.data_section(diff), ""]
+        found = charts.curves(cmp.base, cmp.pr)
+        chart_parts = [charts.mermaid_curve(c) for c in found]
+        bars = charts.mermaid_bars(cmp.base_metrics, cmp.pr_metrics)
+        chart_parts += [bars] if bars else []
+        table = charts.confusion_table(
+            charts.confusion_counts(cmp.base), charts.confusion_counts(cmp.pr)
+        )
+        if table:
+            chart_parts += ["**Confusion matrix** (cells read BASE → PR):\n\n" + table]
+        if chart_parts:
+            parts += ["## Charts", "", "Grey: BASE. Blue: PR.", "", "\n\n".join(chart_parts), ""]
+        charts.write_pngs(png_dir, found, cmp.base_metrics, cmp.pr_metrics)
+        parts += [sections.pipeline_section(cmp), ""]
+        problems = sorted(set(cmp.base.problems + cmp.pr.problems))
+        if problems:
+            parts += ["## Not available", "", *[f"- {x}" for x in problems], ""]
+        waited = time.perf_counter()
+        params_out = params_proc.communicate()[0]
+        metrics_out = metrics_proc.communicate()[0]
+        waited = time.perf_counter() - waited
+        parts += [
+            sections.details("dvc params diff", params_out),
+            "",
+            sections.details("dvc metrics diff", metrics_out),
+            "",
+        ]
     return "\n".join(parts), cmp.result.passed, waited
 
 
