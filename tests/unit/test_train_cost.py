@@ -88,3 +88,15 @@ def test_the_markdown_table_reaches_the_comment_after_the_report() -> None:
     body = comment.build("# Report", "### Reproducibility check: passed", "PASSED", None, [text])
     assert body.index("# Report") < body.index("Training cost: FAILED") < body.index("gate")
     assert "Training cost" not in comment.build("# Report", None, None)
+
+
+def test_fit_time_is_the_fastest_run_and_memory_the_median() -> None:
+    """Two of three fits slowed by a busy machine must not make the PR look slower."""
+    runs = [
+        {"fit_seconds": 8.2, "peak_rss_mb": 230.0},
+        {"fit_seconds": 0.9, "peak_rss_mb": 240.0},
+        {"fit_seconds": 17.9, "peak_rss_mb": 232.0},
+    ]
+    assert train_cost._summary(runs, "fit_seconds") == 0.9
+    assert train_cost._summary(runs, "peak_rss_mb") == 232.0
+    assert train_cost._summary([{"fit_seconds": None}], "fit_seconds") is None
