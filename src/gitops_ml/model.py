@@ -37,6 +37,7 @@ _TEST_MODULES = re.compile(r"(^|\.)_?(tests?|testing)(\.|$)")
 # Estimators that need standardised inputs; trees and boosting do not.
 _SCALE_FREE = re.compile(r"(Tree|Forest|Boost|Bagging|Dummy|NaiveBayes|NB)", re.IGNORECASE)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+MISSING_CATEGORY = "__missing__"  # what a missing categorical value becomes before encoding
 
 
 def estimator_class(path: str) -> type:
@@ -91,8 +92,11 @@ def build_estimator(params: Params) -> Any:
         hyper["random_state"] = params.seed
     try:
         estimator = cls(**hyper)
+        _validate_values(estimator)
     except (TypeError, ValueError) as err:
-        raise UserError("params.yaml", "model.params", str(err), "fix the hyperparameter") from None
+        named = re.search(r"The '(\w+)' parameter", str(err))
+        key = f"model.params.{named.group(1)}" if named else "model.params"
+        raise UserError("params.yaml", key, str(err), f"give {key} an allowed value") from None
     wants = "classifier" if params.is_classification else "regressor"
     fits = is_classifier(estimator) if params.is_classification else is_regressor(estimator)
     if not fits:
@@ -103,6 +107,15 @@ def build_estimator(params: Params) -> Any:
             f"choose a {wants} or change data.task",
         )
     return estimator
+
+
+def _validate_values(estimator: Any) -> None:
+    """Check hyperparameter values as `fit` would (types, ranges, choices), so that
+    `make check` refuses `max_iter: -1` before DVC deletes the last model. Estimators
+    outside scikit-learn may lack the hook; they are checked when they fit."""
+    validate = getattr(estimator, "_validate_params", None)
+    if callable(validate):
+        validate()
 
 
 def needs_scaling(params: Params) -> bool:
@@ -126,7 +139,7 @@ def _categorical_steps(
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-    impute = ("impute", SimpleImputer(strategy="constant", fill_value="__missing__"))
+    impute = ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY))
     hyper = estimator.get_params(deep=False)
     if "categorical_features" not in hyper:
         return [impute, ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]

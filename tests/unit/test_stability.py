@@ -59,5 +59,11 @@ def test_an_estimator_that_fails_numerically_names_params_yaml_and_the_fix() -> 
 
 
 def test_other_fit_errors_are_not_mistaken_for_instability() -> None:
-    with pytest.raises(ValueError, match="Found input variables with inconsistent"):
-        _fit(LinearRegression(), np.ones((3, 2)), pd.Series([1.0, 2.0]), "LinearRegression")
+    """Settings that do not suit the data: scikit-learn's words, no traceback, no 'unstable'."""
+    from sklearn.linear_model import LogisticRegression
+
+    three_classes = pd.Series(["a", "b", "c"] * 4)
+    with pytest.raises(UserError) as err:
+        _fit(LogisticRegression(solver="liblinear"), np.eye(12)[:, :3], three_classes, "LR")
+    assert "LR cannot be fitted on the train split" in err.value.problem
+    assert "multiclass" in err.value.problem and "learning rate" not in err.value.fix

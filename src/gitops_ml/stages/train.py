@@ -32,15 +32,17 @@ def _features(pipeline: Any, spec: FeatureSpec) -> tuple[Any, pd.Series]:
 
 
 def _fit(estimator: Any, features: Any, target: pd.Series, name: str) -> None:
-    """Fit; an estimator's own numerical failure (weights overflowed) is the user's to fix."""
+    """Fit; a numerical failure (weights overflowed) or settings that do not suit this data
+    (liblinear on three classes) are the user's to fix: scikit-learn's words say which."""
     try:
         estimator.fit(features, target)
     except (ValueError, FloatingPointError) as err:
-        if not any(word in str(err).lower() for word in NUMERIC_FAILURES):
-            raise
-        raise UserError(
-            "params.yaml", "model", f"{name} failed numerically: {err}", predict.UNSTABLE_FIX
-        ) from None
+        if any(word in str(err).lower() for word in NUMERIC_FAILURES):
+            problem, fix = f"{name} failed numerically: {err}", predict.UNSTABLE_FIX
+        else:
+            problem = f"{name} cannot be fitted on the train split: {err}"
+            fix = "change model.params (or model.estimator) as the message says; `make check` first"
+        raise UserError("params.yaml", "model", problem, fix) from None
 
 
 @exit_on_user_error
