@@ -18,6 +18,7 @@ import pandas as pd
 from gitops_ml import config, data, params
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError, raise_all
+from gitops_ml.model import MISSING_CATEGORY
 
 
 def read_input(path: Path, p: params.Params) -> pd.DataFrame:
@@ -62,17 +63,18 @@ def check_input(frame: pd.DataFrame, pipeline: Any, spec: FeatureSpec, file: str
     for column, known in _categories(pipeline, spec).items():
         if column not in frame.columns:
             continue
-        values = frame[column].dropna().astype(str)
-        unseen = values[~values.isin(known)]
-        if len(unseen):
-            shown = sorted(unseen.unique())[:5]
-            rows = [int(i) for i in unseen.index[:5]]
+        values = frame[column]
+        unseen = values.notna().to_numpy() & ~values.astype(str).isin(known).to_numpy()
+        if unseen.any():
+            shown = sorted(values[unseen].astype(str).unique())[:5]
+            rows = [int(i) for i in np.flatnonzero(unseen)[:5]]  # positions, not index labels
+            allowed = sorted(known - {MISSING_CATEGORY})[:10]
             problems.append(
                 UserError(
                     file,
                     column,
                     f"categories never seen in training: {shown}; rows (0-based): {rows}",
-                    f"use one of {sorted(known)[:10]}, or retrain with data that has them",
+                    f"use one of {allowed}, or retrain with data that has them",
                 )
             )
     raise_all(problems)

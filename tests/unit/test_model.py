@@ -100,6 +100,15 @@ def test_unknown_hyperparameter_names_the_key_and_lists_allowed_ones() -> None:
     assert "n_estimators" in err.value.fix
 
 
+@pytest.mark.parametrize("value", [-1, 100.5, "many"])
+def test_a_hyperparameter_value_out_of_its_range_is_refused_before_any_fit(value: object) -> None:
+    estimator = "sklearn.ensemble.HistGradientBoostingClassifier"
+    with pytest.raises(UserError) as err:
+        model.build_estimator(make_params("binary", estimator, max_iter=value))
+    assert err.value.field == "model.params.max_iter"
+    assert "range [1, inf)" in err.value.problem
+
+
 def test_regressor_for_a_classification_task_is_refused() -> None:
     with pytest.raises(UserError, match="not a classifier"):
         model.build_estimator(make_params("binary", "sklearn.linear_model.Ridge"))
@@ -234,3 +243,17 @@ def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively(
     np.testing.assert_array_equal(
         reloaded.predict_proba(frame[SPEC.columns]), native.predict_proba(frame[SPEC.columns])
     )
+
+
+def test_predict_names_unseen_categories_by_row_position_and_hides_the_missing_marker() -> None:
+    from gitops_ml import serve
+
+    p = make_params("multiclass", "sklearn.linear_model.LogisticRegression")
+    frame = mixed_frame("multiclass")
+    pipeline = model.build_pipeline(p, SPEC).fit(frame[SPEC.columns], frame["y"])
+    rows = frame[SPEC.columns].iloc[[2, 5, 7]].copy()  # index labels 2, 5, 7
+    rows.loc[5, "colour"] = "purple"
+    with pytest.raises(UserError) as err:
+        serve.check_input(rows, pipeline, SPEC, "new.parquet")
+    assert "rows (0-based): [1]" in err.value.problem
+    assert model.MISSING_CATEGORY not in err.value.fix
