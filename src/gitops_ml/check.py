@@ -60,7 +60,8 @@ def check_columns(p: params.Params) -> None:
         return
     columns = data.column_names(p)
     data.require_target(columns, p)
-    features = [c for c in data.feature_names(columns, p) if c in columns and c not in p.data.drop]
+    data.require_listed(columns, p)
+    features = [c for c in data.feature_names(columns, p) if c not in p.data.drop]
     check_slice_columns(p, features, None)
 
 

@@ -33,11 +33,12 @@ FIXES = {
     "max_infinite_fraction": "replace inf values, or raise contract.max_infinite_fraction",
     "min_rows": "add rows, or lower contract.min_rows",
     "min_classes": "the target needs at least two classes for a classifier; check data.task",
+    "numeric_target": "clean the values shown, or set data.task to binary or multiclass if the target is a class",
     "binary_classes": "a binary task needs exactly two target classes; use task multiclass",
     "positive_class": "set data.positive_class to one of the target's values",
     "not_nullable": "drop or fill the rows with missing values (or allow them in the contract)",
     "numeric_dtype": "declare the column under data.features.categorical, or clean it",
-    "integer_dtype": "clean the column, or declare it `dtype: numeric` in the schema file",
+    "integer_dtype": "clean the values shown, or declare it `dtype: numeric` in the schema file if fractions are valid",
     "boolean_dtype": "clean the column, or declare it `dtype: categorical` in the schema file",
     "in_range": "fix the values, or widen min/max in the schema file after review",
     "allowed_values": "fix the values, or add them to the schema file's list after review",
@@ -114,7 +115,37 @@ def _is_inf(series: pd.Series) -> pd.Series:
     return pd.Series(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=series.index)
 
 
-_ROW_FINDERS = {"max_missing_fraction": pd.Series.isna, "max_infinite_fraction": _is_inf}
+def _not_a_number(series: pd.Series) -> pd.Series:
+    """Values present but not numbers ("12,000", "n/a"): what makes a column text."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.notna()
+    return series.notna() & pd.to_numeric(series, errors="coerce").isna()
+
+
+def _not_whole(series: pd.Series) -> pd.Series:
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    fraction = pd.Series(np.mod(values, 1) != 0, index=series.index) & series.notna()
+    return _not_a_number(series) | (fraction & ~np.isnan(values))
+
+
+def _not_boolean(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        return pd.Series(False, index=series.index)
+    text = series.astype(str).str.lower()
+    return series.notna() & ~text.isin(["true", "false", "0", "1", "1.0", "0.0"])
+
+
+# Whole-column rules: how to find the rows (and, for types, the values) that broke them.
+_ROW_FINDERS = {
+    "max_missing_fraction": pd.Series.isna,
+    "max_infinite_fraction": _is_inf,
+    "numeric_dtype": _not_a_number,
+    "integer_dtype": _not_whole,
+    "boolean_dtype": _not_boolean,
+    "numeric_target": _not_a_number,
+}
+_SHOW_VALUES = {"numeric_dtype", "integer_dtype", "boolean_dtype", "numeric_target"}
+_CLASS_RULES = {"min_classes", "binary_classes", "positive_class"}  # show the classes found
 
 
 def _dtype_check(dtype: str) -> pa.Check:
@@ -152,15 +183,27 @@ def _allowed_values(values: list[Scalar]) -> pa.Check:
     )
 
 
-def _file_checks(rule: ColumnRule) -> list[pa.Check]:
+def _range_check(low: float, high: float) -> pa.Check:
+    """min/max for numbers; text in the column is the dtype rule's to report, not a
+    comparison error. Missing values are the nullable rule's business (pandera drops them)."""
     import pandera.pandas as pa
+
+    def within(s: pd.Series) -> pd.Series | bool:
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            return True
+        return (s >= low) & (s <= high)
+
+    return pa.Check(within, name="in_range", error=f"in_range [{low}, {high}]")
+
+
+def _file_checks(rule: ColumnRule) -> list[pa.Check]:
 
     checks = [] if rule.dtype == "categorical" else [_dtype_check(rule.dtype)]
     if rule.min is not None or rule.max is not None:
         low = -np.inf if rule.min is None else rule.min
         high = np.inf if rule.max is None else rule.max
         # ignore_na: missing values are the nullable rule's business, not the range's.
-        checks.append(pa.Check.in_range(low, high, error=f"in_range [{low}, {high}]"))
+        checks.append(_range_check(low, high))
     if rule.categories is not None:
         checks.append(_allowed_values(rule.categories))
     return checks
@@ -173,6 +216,14 @@ def _target_checks(params: Params, file: SchemaFile | None) -> list[pa.Check]:
     if params.is_classification:
         checks.append(
             pa.Check(lambda s: s.nunique() >= 2, name="min_classes", error="min_classes: 2")
+        )
+    else:
+        checks.append(
+            pa.Check(
+                lambda s: not _not_a_number(s).any(),
+                name="numeric_target",
+                error="numeric_target: a regression target must hold numbers",
+            )
         )
     if params.data.task == "binary":
         checks.append(
@@ -192,7 +243,7 @@ def _target_checks(params: Params, file: SchemaFile | None) -> list[pa.Check]:
     if file is not None and (file.target.min is not None or file.target.max is not None):
         low = -np.inf if file.target.min is None else file.target.min
         high = np.inf if file.target.max is None else file.target.max
-        checks.append(pa.Check.in_range(low, high, error=f"in_range [{low}, {high}]"))
+        checks.append(_range_check(low, high))
     return checks
 
 
@@ -261,14 +312,21 @@ def _describe(
             continue
         column = "(table)" if pd.isna(column) else str(column)
         rows = [int(i) for i in group["index"].dropna().unique()[:5]]
+        values = list(group["failure_case"].dropna().astype(str).unique()[:5])
+        if values == ["False"]:  # a whole-column check's verdict, not a value from the data
+            values = []
         finder = _ROW_FINDERS.get(rule)
         if finder is not None and column in frame.columns:  # a whole-column rule: show its rows
-            hits = finder(frame[column])
-            rows = [int(i) for i in frame.index[hits.to_numpy()][:5]]
+            hits = finder(frame[column]).to_numpy(dtype=bool)
+            rows = [int(i) for i in frame.index[hits][:5]]
             check = f"{check} (found {float(hits.mean()):.3g})"
+            shown_values = frame[column][hits].astype(str).unique()[:5]
+            values = list(shown_values) if rule in _SHOW_VALUES else []
+        if rule in _CLASS_RULES and column in frame.columns:
+            found = sorted(frame[column].dropna().astype(str).unique())
+            check = f"{check}; classes found: {found[:10]}" + (" ..." if len(found) > 10 else "")
         shown = f"; offending rows (0-based): {rows}" if rows else ""
-        values = group["failure_case"].dropna().astype(str).unique()[:5]
-        value_text = f"; values: {list(values)}" if len(values) and finder is None else ""
+        value_text = f"; values: {values}" if values else ""
         problem = f"violates {check}{shown}{value_text}"
         problems.append(UserError(file, column, problem, _fix(rule, schema_file)))
     return problems

@@ -251,19 +251,34 @@ def feature_names(columns: list[Any], params: Params) -> list[Any]:
     return names
 
 
+def require_listed(columns: list[Any], params: Params) -> None:
+    """Every column params.yaml names under data.features and data.drop is in the data."""
+    dp = params.data
+    missing = [
+        c for c in dp.features.numeric + dp.features.categorical + dp.drop if c not in columns
+    ]
+    if not missing:
+        return
+    text = [str(c) for c in columns]
+    close = {m: difflib.get_close_matches(str(m), text, n=1) for m in missing}
+    hints = [
+        f"{c[0]!r}" + (f" for {m!r}" if len(missing) > 1 else "") for m, c in close.items() if c
+    ]
+    raise UserError(
+        "params.yaml",
+        "data.features" if set(missing) - set(dp.drop) else "data.drop",
+        f"columns not in {dp.path}: {missing}"
+        + (f" (did you mean {', '.join(hints)}?)" if hints else ""),
+        "fix the names or remove them from params.yaml",
+    )
+
+
 def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     """Use the columns listed in params; infer the rest from dtypes when none are listed."""
     dp = params.data
+    require_listed(list(frame.columns), params)
     names = feature_names(list(frame.columns), params)
     listed = dp.features.numeric + dp.features.categorical
-    missing = [c for c in listed + dp.drop if c not in frame.columns]
-    if missing:
-        raise UserError(
-            "params.yaml",
-            "data.features",
-            f"columns not in {dp.path}: {missing}",
-            "fix the names or remove them from params.yaml",
-        )
     if listed:
         _check_listed_kinds(frame, params)
         return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
@@ -271,8 +286,39 @@ def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     for column in names:
         is_num = pd.api.types.is_numeric_dtype(frame[column])
         is_bool = pd.api.types.is_bool_dtype(frame[column])
+        if not (is_num or is_bool):
+            _refuse_dirty_numbers(frame[column], str(column), dp.path)
         (numeric if is_num and not is_bool else categorical).append(str(column))
     return FeatureSpec(numeric, categorical, dp.target)
+
+
+DIRTY_NUMBERS = 0.9  # a text column whose values are at least this share numbers
+
+
+def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
+    """A numeric column with a few values that are not numbers ("12,000", "n/a") reads as
+    text, and inference would make it categorical: the model then knows each number seen
+    in training as a category and refuses every new one. Stop and name those values."""
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return  # pandas categoricals (from Parquet) are text on purpose
+    present = series.dropna()
+    sample = present.head(1000)
+    if sample.empty or pd.to_numeric(sample, errors="coerce").notna().mean() < DIRTY_NUMBERS:
+        return
+    not_numbers = pd.to_numeric(present, errors="coerce").isna()
+    share = 1 - float(not_numbers.mean())
+    if not not_numbers.any() or share < DIRTY_NUMBERS:
+        return
+    bad = present[not_numbers]
+    rows = [int(series.index.get_loc(i)) for i in bad.index[:5]]
+    raise UserError(
+        path,
+        column,
+        f"{share:.1%} of its values are numbers, but some are not: "
+        f"{list(bad.astype(str).unique()[:5])} in rows (0-based) {rows}",
+        "clean those values (they make the column text), or list the column under "
+        "data.features.categorical in params.yaml if it is text",
+    )
 
 
 def _strata(target: pd.Series, params: Params) -> np.ndarray:

@@ -135,8 +135,9 @@ def test_a_slice_column_the_data_lacks_is_found_by_init_before_any_training(
             "mean_radius",
         ),
         ("data.target", "diagnosiss", "data.target='diagnosiss'", "diagnosis"),
+        ("data.features.numeric", ["mean_radius", "mean_textur"], "data.features", "mean_texture"),
     ],
-    ids=["slice-column", "target"],
+    ids=["slice-column", "target", "listed-feature"],
 )
 def test_a_misspelt_column_stops_make_repro_before_dvc_deletes_outputs(
     trained: Project, key: str, value: object, field: str, hint: str

@@ -182,3 +182,42 @@ def test_infer_schema_cli_writes_a_reviewable_file(
     assert text.startswith("# Data contract for data/x.csv")
     assert "REVIEW IT" in text
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_type_and_class_violations_show_the_rows_values_and_classes_not_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    clean = frame()
+    write_inferred(tmp_path, clean, make_params())
+    dirty = clean.astype({"count": object})
+    dirty.loc[7, "count"] = "12,000"  # text in a column the schema file says holds integers
+    dirty.loc[9, "y"] = "maybe"  # a third class for a binary task
+    p = make_params("contract.yaml")
+    with pytest.raises(UserError) as raised:
+        contract.enforce(dirty, p, data.resolve_features(clean, p))
+    text = "\n".join(e.render() for e in problems(raised))
+    assert "'False'" not in text and "TypeError" not in text
+    count = next(e for e in problems(raised) if e.field == "count" and "integer" in e.problem)
+    assert "offending rows (0-based): [7]" in count.problem and "'12,000'" in count.problem
+    target = next(e for e in problems(raised) if "binary_classes" in e.problem)
+    assert "classes found: ['maybe', 'no', 'yes']" in target.problem
+
+
+def test_a_regression_target_with_text_is_refused_in_prepare_with_its_rows() -> None:
+    df = frame().assign(y=np.arange(40, dtype=float)).astype({"y": object})
+    df.loc[[4, 6], "y"] = "gold"
+    p = params.parse(
+        {
+            "data": {"path": "data/x.csv", "target": "y", "task": "regression"},
+            "contract": {"min_rows": 10},
+            "model": {"estimator": "sklearn.dummy.DummyRegressor"},
+            "evaluate": {"primary_metric": "rmse"},
+        }
+    )
+    with pytest.raises(UserError) as raised:
+        enforce(df, p)
+    (error,) = problems(raised)
+    assert error.field == "y" and "offending rows (0-based): [4, 6]" in error.problem
+    assert "'gold'" in error.problem and "data.task" in error.fix
+    enforce(frame().assign(y=np.arange(40, dtype=float)), p)

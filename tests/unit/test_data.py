@@ -209,3 +209,33 @@ def test_a_gzip_csv_is_read_and_written_as_gzip(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.csv.gz"), rows)
     serve.write_output(rows, tmp_path / "out.tsv")
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.tsv", sep="\t"), rows)
+
+
+def test_a_listed_column_the_data_lacks_is_named_with_the_closest_one() -> None:
+    p = params.parse(
+        {
+            "data": {
+                "path": "x.csv",
+                "target": "y",
+                "task": "binary",
+                "features": {"numeric": ["tenure", "a"], "categorical": []},
+            },
+            "model": {"estimator": "sklearn.dummy.DummyClassifier"},
+            "evaluate": {"primary_metric": "accuracy"},
+        }
+    )
+    with pytest.raises(UserError) as caught:
+        data.require_listed(["a", "tenure_months", "y"], p)
+    assert caught.value.field == "data.features"
+    assert "['tenure'] (did you mean 'tenure_months'?)" in caught.value.problem
+
+
+def test_a_numeric_column_with_a_few_text_values_is_not_inferred_as_categorical() -> None:
+    rows = frame(200).astype({"a": object})
+    rows.loc[42, "a"] = "12,000"
+    with pytest.raises(UserError) as caught:
+        data.resolve_features(rows, make_params())
+    assert caught.value.field == "a"
+    assert "['12,000'] in rows (0-based) [42]" in caught.value.problem
+    codes = frame(200).assign(a=[f"Z{i % 7}" if i % 3 else str(i) for i in range(200)])
+    assert "a" in data.resolve_features(codes, make_params()).categorical  # text on purpose
