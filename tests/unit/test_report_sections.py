@@ -162,3 +162,13 @@ def test_mermaid_roc_keeps_base_grey_and_pr_blue_even_without_base():
     assert lines[0] == "line [" + ", ".join(["0.000"] * 21) + "]"
     assert lines[1].startswith("line [0.000, 0.000, 0.900, 0.900")
     assert text.startswith("```mermaid") and "xychart-beta" in text
+
+
+def test_a_changed_dataset_target_or_task_makes_the_sides_incomparable() -> None:
+    from gitops_ml.report.compare import changed_question
+
+    base = {"data": {"path": "data/a.csv", "target": "y", "task": "binary"}}
+    assert changed_question(base, base) == ""
+    moved = {"data": {"path": "data/b.parquet", "target": "y", "task": "regression"}}
+    assert changed_question(base, moved) == "data.path, data.task"
+    assert changed_question(None, base) == "data.path, data.target, data.task"

@@ -76,6 +76,8 @@ def _significance(cmp, p):  # type: ignore[no-untyped-def]
     notes = []
     if cmp.base_metrics is None:
         return None, ["BASE has no metrics (first model)"]
+    if cmp.changed_question:
+        return None, [f"{cmp.changed_question} changed: the two models' rows are not comparable"]
     base, pr = _predictions(cmp)
     if base is None or pr is None:
         notes.append("predictions of " + ("BASE" if base is None else "the PR") + " are missing")

@@ -36,6 +36,15 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     # The PR's metrics/baselines.json, slices.json and importance.json (None when absent).
     quality: dict[str, Any] = field(default_factory=dict)
+    changed_question: str = ""  # data.path/target/task that differ: sides not comparable
+
+
+def changed_question(base: dict[str, Any] | None, pr: dict[str, Any] | None) -> str:
+    """The data.path, target or task that differ between the two sides ('' when none):
+    then one side's metrics and predictions answer another question than the other's."""
+    sides = [(side or {}).get("data") or {} for side in (base, pr)]
+    keys = [k for k in ("path", "target", "task") if sides[0].get(k) != sides[1].get(k)]
+    return ", ".join(f"data.{k}" for k in keys)
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -162,7 +171,14 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
             previous[gate.LATENCY] = old_ms
     if base_metrics is not None and primary not in base_metrics and primary in pr_metrics:
         notes.append(f"BASE has no {primary}: the metric is new in this PR")
-    result = gate.check(primary, current, previous, params.gate)
+    base_params, pr_params = base.yaml(config.PARAMS_FILE), pr.yaml(config.PARAMS_FILE) or {}
+    question = changed_question(base_params, pr_params) if base_params is not None else ""
+    if question:
+        notes.append(
+            f"{question} changed: BASE's metrics answer another question, so the gate does not "
+            "compare them (its floor and the PR's own rules still apply)"
+        )
+    result = gate.check(primary, current, None if question else previous, params.gate)
     quality = {name: pr.json(path) for name, path in QUALITY_FILES.items()}
     quality["train_runtime"] = resources.current()
     gate.check_quality(
@@ -179,11 +195,12 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
         primary=primary,
         base_metrics=previous,
         pr_metrics=current,
-        base_params=base.yaml(config.PARAMS_FILE),
-        pr_params=pr.yaml(config.PARAMS_FILE) or {},
+        base_params=base_params,
+        pr_params=pr_params,
         reran=reran,
         model_unchanged=same_model or (base_lock is not None and not reran),
         result=result,
         notes=notes,
         quality=quality,
+        changed_question=question,
     )
