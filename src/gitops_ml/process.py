@@ -38,8 +38,10 @@ def exit_now(status: int) -> NoReturn:
         try:
             if stream is not None:
                 stream.flush()
-        except (OSError, ValueError):  # a closed pipe: the normal exit would not print either
-            status = status or 120
+        except (OSError, ValueError) as err:  # a full disk, a closed pipe: as Python does,
+            status = status or 120  # say so on stderr and exit 120
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.write(2, f"error: output could not be written: {err}\n".encode())
     _flush_c_stdio()
     os._exit(status)
 

@@ -131,3 +131,14 @@ def test_under_a_profiler_the_ordinary_exit_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert profile.stat().st_size > 0  # cProfile writes it after the script: no fast exit
+
+
+def test_output_that_cannot_be_written_is_said_and_exits_120(tmp_path: Path) -> None:
+    script = tmp_path / "command.py"
+    script.write_text(PRELUDE + "process.run(lambda: print('result'))\n")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, str(script)], stdout=full, stderr=subprocess.PIPE, text=True, env=ENV
+        )
+    assert done.returncode == 120
+    assert "output could not be written" in done.stderr and "No space left" in done.stderr
