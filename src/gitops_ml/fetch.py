@@ -68,7 +68,8 @@ def _ensure_data(repo: Any, pull_outputs: bool) -> str:
             str(DATA_DIR),
             DATA_DVC,
             f"data/ does not match data.dvc and {problem}",
-            "run `dvc checkout data.dvc`, or `dvc add data` to record your new data",
+            "run `dvc add data` to record your new data, or `dvc checkout data.dvc` to go back "
+            "to the recorded data (it refuses to drop files DVC has not saved)",
         )
     created = not DATA_DIR.exists()
     written = sample_data.write()
