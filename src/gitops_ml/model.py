@@ -8,6 +8,7 @@ into a canonical form: the same model always gives the same bytes.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import io
@@ -43,13 +44,13 @@ MISSING_CATEGORY = "__missing__"  # what a missing categorical value becomes bef
 def estimator_class(path: str) -> type:
     """Import an estimator class from its dotted path, e.g. sklearn.linear_model.Ridge."""
     module_name, _, class_name = path.rpartition(".")
+    full_path = "use a full import path such as sklearn.ensemble.HistGradientBoostingClassifier"
     try:
         module = importlib.import_module(module_name)
-        cls = getattr(module, class_name)
     except ModuleNotFoundError as err:
         package = (err.name or module_name).split(".")[0]
         fix = (
-            "use a full import path such as sklearn.ensemble.HistGradientBoostingClassifier"
+            full_path
             if package == "sklearn"
             else f"if {package!r} is a library, add it to pyproject.toml's dependencies, then "
             "`make lock` and `make setup`; else check the spelling (e.g. sklearn.linear_model.Ridge)"
@@ -57,13 +58,19 @@ def estimator_class(path: str) -> type:
         raise UserError(
             "params.yaml", "model.estimator", f"cannot import {path!r} ({err})", fix
         ) from None
-    except (ImportError, AttributeError) as err:
+    except ImportError as err:
+        raise UserError(
+            "params.yaml", "model.estimator", f"cannot import {path!r} ({err})", full_path
+        ) from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        close = difflib.get_close_matches(class_name, dir(module), n=1)
         raise UserError(
             "params.yaml",
             "model.estimator",
-            f"cannot import {path!r} ({err})",
-            "use a full import path such as sklearn.ensemble.HistGradientBoostingClassifier",
-        ) from None
+            f"{module_name} has no {class_name!r}",
+            f"did you mean {module_name}.{close[0]}?" if close else full_path,
+        )
     if not (isinstance(cls, type) and hasattr(cls, "fit") and hasattr(cls, "get_params")):
         raise UserError(
             "params.yaml",

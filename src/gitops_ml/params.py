@@ -143,13 +143,24 @@ class ContractParams(Section):
 
 
 class ModelParams(Section):
-    estimator: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")]
+    estimator: str
     params: dict[str, Any] = {}
     scale_numeric: Literal["auto"] | bool = "auto"
     numeric_impute: Literal["auto", "mean", "median", "most_frequent", "none"] = "auto"
     # Threads for fitting (OpenMP and BLAS). Sums split across threads add up in another
     # order, so the model's bytes depend on the count: fixed here, not taken from the machine.
     threads: Annotated[int, Field(ge=1, le=256)] = 2
+
+    @field_validator("estimator")
+    @classmethod
+    def _import_path(cls, value: str) -> str:
+        if re.fullmatch(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*", value):
+            return value
+        hint = _sklearn_path(value)
+        raise ValueError(
+            "not an import path (package.module.Class); "
+            + (f"did you mean {hint}?" if hint else "e.g. sklearn.ensemble.RandomForestClassifier")
+        )
 
 
 class SliceSpec(Section):
@@ -398,6 +409,23 @@ def _section_in(annotation: Any) -> Any:
     return None
 
 
+def _sklearn_path(name: str) -> str | None:
+    """scikit-learn's import path for a bare class name (`RandomForestClassifier`).
+
+    Imports every scikit-learn estimator module, a second or so: only on this error path."""
+    try:
+        from sklearn.utils import all_estimators
+
+        found = {cls.__name__: cls for _, cls in all_estimators()}
+    except Exception:  # a hint only: scikit-learn missing or broken gives none
+        return None
+    cls = found.get(name) or found.get(next(iter(difflib.get_close_matches(name, found, 1)), ""))
+    if cls is None:
+        return None
+    public = cls.__module__.split("._")[0]  # sklearn.ensemble._forest -> sklearn.ensemble
+    return f"{public}.{cls.__name__}"
+
+
 def _to_user_errors(
     err: ValidationError, file: str, root: type[BaseModel] | None = None
 ) -> UserErrors | UserError:
@@ -422,7 +450,8 @@ def _to_user_errors(
                 msg, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "change the value")
                 problems.append(UserError(file, field, msg, fix))
             else:
-                fix = _allowed_range(root or Params, loc) or "change the value"
+                msg, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "")
+                fix = fix or _allowed_range(root or Params, loc) or "change the value"
                 problems.append(UserError(file, field, f"{msg} (got {got!r})", fix))
     return problems[0] if len(problems) == 1 else UserErrors(problems)
 

@@ -117,7 +117,7 @@ def test_regressor_for_a_classification_task_is_refused() -> None:
 @pytest.mark.parametrize(
     ("estimator", "problem", "fix"),
     [
-        ("sklearn.linear_model.NoSuchModel", "cannot import", "full import path"),
+        ("sklearn.linear_model.NoSuchModel", "has no 'NoSuchModel'", "full import path"),
         ("sklearn.no_such_module.Model", "cannot import", "full import path"),
         ("xgboost_not_installed.XGBClassifier", "No module named", "make lock"),
         ("os.getcwd", "is not an estimator", "sklearn.linear_model.Ridge"),
@@ -257,3 +257,23 @@ def test_predict_names_unseen_categories_by_row_position_and_hides_the_missing_m
         serve.check_input(rows, pipeline, SPEC, "new.parquet")
     assert "rows (0-based): [1]" in err.value.problem
     assert model.MISSING_CATEGORY not in err.value.fix
+
+
+@pytest.mark.parametrize(
+    ("estimator", "field", "fix"),
+    [
+        ("RandomForestClassifier", "model.estimator", "sklearn.ensemble.RandomForestClassifier"),
+        (
+            "sklearn.ensemble.HistGradientBoostingClasifier",
+            "model.estimator",
+            "sklearn.ensemble.HistGradientBoostingClassifier",
+        ),
+    ],
+    ids=["bare-name", "misspelt-class"],
+)
+def test_an_estimator_name_gets_the_full_path_it_probably_meant(
+    estimator: str, field: str, fix: str
+) -> None:
+    with pytest.raises(UserError) as err:
+        model.build_estimator(make_params("binary", estimator))
+    assert err.value.field == field and f"did you mean {fix}?" in err.value.fix
