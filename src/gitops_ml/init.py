@@ -135,11 +135,29 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     ]
 
 
+def other_data_files(p: params_mod.Params, limit: int = 5) -> list[str]:
+    """Files under data/ besides data.path (say, the sample left beside your own data)."""
+    from gitops_ml.config import DATA_DIR
+
+    if not DATA_DIR.is_dir():
+        return []
+    mine = Path(p.data.path).resolve()
+    found = sorted(
+        path.relative_to(DATA_DIR).as_posix()
+        for path in DATA_DIR.rglob("*")
+        if path.is_file() and path.resolve() != mine and not path.name.startswith(".")
+    )
+    return found[:limit] + (["..."] if len(found) > limit else [])
+
+
 def main(argv: list[str]) -> int:
     lines = run()
     recorded = _data_recorded()
     p = params_mod.load()
     print("\n".join(lines))
+    others = other_data_files(p)
+    if others:
+        print(f"note: data/ also holds {others}: `dvc add data` versions every file there")
     state = "already matches data.dvc" if recorded else "is not recorded in data.dvc yet"
     print(f"data/ {state}. Next, run and commit:")
     print("\n".join(f"  {step}" for step in next_steps(p, recorded, _changed_config())))

@@ -127,3 +127,20 @@ def test_a_contract_file_must_be_a_dependency_of_prepare(
     stage["deps"][-1] = "${contract.schema_file}"  # DVC's templating, like ${data.path}
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
     check.check_contract_is_a_dependency(p)
+
+
+def test_init_names_other_files_in_data_that_dvc_add_would_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    for name in ("mine.csv", "breast_cancer.csv", ".gitignore"):
+        (tmp_path / "data" / name).write_text("a,b\n1,2\n")
+    p = params.parse(
+        {
+            "data": {"path": "data/mine.csv", "target": "b", "task": "regression"},
+            "model": {"estimator": "sklearn.linear_model.Ridge"},
+            "evaluate": {"primary_metric": "rmse"},
+        }
+    )
+    assert init.other_data_files(p) == ["breast_cancer.csv"]
