@@ -43,7 +43,8 @@ def _dvc_diffs(base_rev: str) -> Iterator[tuple[subprocess.Popen[str], subproces
         dvc = "dvc"
     procs = [
         subprocess.Popen(
-            [dvc, kind, "diff", base_rev, "--all", "--md"],
+            # Metrics: all of them, changed or not; params: only the changed ones (70 rows else).
+            [dvc, kind, "diff", base_rev, *(["--all"] if kind == "metrics" else []), "--md"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
