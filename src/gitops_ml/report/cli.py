@@ -53,11 +53,13 @@ def _dvc_diffs(base_rev: str) -> Iterator[tuple[subprocess.Popen[str], subproces
     ]
     try:
         yield procs[0], procs[1]
-    finally:
+    finally:  # after communicate() this only closes; on an error it stops them first
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 def _predictions(cmp):  # type: ignore[no-untyped-def]
