@@ -47,6 +47,6 @@ def require_outputs(*paths: Path, reader: str) -> None:
                 str(path),
                 "(file)",
                 f"not found: {reader}",
-                "run `make repro` (or `dvc pull` for outputs already pushed); after a failed "
-                "run, `dvc checkout` brings back the last good outputs",
+                "run `make repro` (or `dvc repro`; `dvc pull` for outputs already pushed); after "
+                "a failed run, `dvc checkout` brings back the last good outputs",
             )

@@ -374,7 +374,8 @@ def load(path: str | Path) -> Any:
             f"restore it with `dvc checkout --force {path}` or retrain",
         ) from None
     refused = sorted(t for t in untrusted if not _is_trusted(t))
-    refused += sorted(f"{t} (as a value)" for t in _type_values(data) if not _is_dtype_value(t))
+    values = _type_values(data) - set(refused)  # a name refused already is not listed twice
+    refused += sorted(f"{t} (as a value)" for t in values if not _is_dtype_value(t))
     if refused:
         raise UserError(
             str(path),
