@@ -10,15 +10,16 @@ from pathlib import Path
 PARAMS_FILE = Path("params.yaml")
 DATA_DIR = Path("data")  # tracked by data.dvc
 
-PREPARED_DIR = Path("artifacts/prepared")
+ARTIFACTS_DIR = Path("artifacts")  # every stage output that goes to the DVC cache
+PREPARED_DIR = ARTIFACTS_DIR / "prepared"
 TRAIN_FILE = PREPARED_DIR / "train.parquet"
 TEST_FILE = PREPARED_DIR / "test.parquet"
 FEATURES_FILE = PREPARED_DIR / "features.json"
 
-MODEL_DIR = Path("artifacts/model")
+MODEL_DIR = ARTIFACTS_DIR / "model"
 MODEL_FILE = MODEL_DIR / "model.skops"
 
-PREDICTIONS_FILE = Path("artifacts/eval/predictions.parquet")
+PREDICTIONS_FILE = ARTIFACTS_DIR / "eval" / "predictions.parquet"
 
 METRICS_DIR = Path("metrics")
 METRICS_FILE = METRICS_DIR / "metrics.json"

@@ -128,11 +128,14 @@ def _not_whole(series: pd.Series) -> pd.Series:
     return _not_a_number(series) | (fraction & ~np.isnan(values))
 
 
+_BOOLEAN_TEXT = ["true", "false", "0", "1", "1.0", "0.0"]
+
+
 def _not_boolean(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         return pd.Series(False, index=series.index)
     text = series.astype(str).str.lower()
-    return series.notna() & ~text.isin(["true", "false", "0", "1", "1.0", "0.0"])
+    return series.notna() & ~text.isin(_BOOLEAN_TEXT)
 
 
 # Whole-column rules: how to find the rows (and, for types, the values) that broke them.
@@ -159,8 +162,7 @@ def _dtype_check(dtype: str) -> pa.Check:
         return is_numeric(s) and bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
 
     def is_boolean(s: pd.Series) -> bool:
-        allowed = {"true", "false", "0", "1", "1.0", "0.0"}
-        return pd.api.types.is_bool_dtype(s) or set(s.dropna().astype(str).str.lower()) <= allowed
+        return not _not_boolean(s).any()
 
     test, error = {
         "numeric": (is_numeric, "numeric_dtype: column must be numeric"),
@@ -197,7 +199,6 @@ def _range_check(low: float, high: float) -> pa.Check:
 
 
 def _file_checks(rule: ColumnRule) -> list[pa.Check]:
-
     checks = [] if rule.dtype == "categorical" else [_dtype_check(rule.dtype)]
     if rule.min is not None or rule.max is not None:
         low = -np.inf if rule.min is None else rule.min

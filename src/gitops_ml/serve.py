@@ -91,7 +91,7 @@ def predict_frame(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> pd.D
     return out if has_target else out.drop(columns=["y_true"])
 
 
-PIPELINE_FOLDERS = (Path("artifacts"), config.METRICS_DIR)  # stage outputs live here
+PIPELINE_FOLDERS = (config.ARTIFACTS_DIR, config.METRICS_DIR)  # stage outputs live here
 
 
 def check_output(path: Path, source: Path, force: bool = False) -> None:
