@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_ml import params
 from gitops_ml.config import DATA_DIR, PARAMS_FILE
-from gitops_ml.errors import UserError
+from gitops_ml.errors import Findings, UserError
 
 DVC_YAML = Path("dvc.yaml")
 TEMPLATE = re.compile(r"\$\{\s*([\w.]+)\s*\}")  # DVC's `${params.key}` in dvc.yaml
@@ -99,13 +99,15 @@ def run(p: params.Params) -> None:
     from gitops_ml.model import build_estimator
     from gitops_ml.variants.tune import check_tune_section
 
-    check_location(p)
-    check_data_file(p)
-    check_columns(p)
-    load_schema_file(p)  # a broken contract file stops here, before DVC touches any output
-    check_contract_is_a_dependency(p)
-    build_estimator(p)  # imports the estimator and checks its hyperparameter names
-    check_tune_section(p)  # tune.params names hyperparameters of that estimator
+    found = Findings()  # every problem in one run
+    for data_check in (check_location, check_data_file, check_columns):
+        if not found.errors:  # each needs the one before it to have passed
+            found.attempt(data_check, p)
+    found.attempt(load_schema_file, p)  # a broken contract file stops make repro here
+    found.attempt(check_contract_is_a_dependency, p)
+    found.attempt(build_estimator, p)  # imports the estimator, checks its hyperparameters
+    found.attempt(check_tune_section, p)  # tune.params names hyperparameters of that estimator
+    found.raise_all()
 
 
 def main(argv: list[str]) -> int:

@@ -52,6 +52,28 @@ def raise_all(errors: list[UserError]) -> None:
         raise UserErrors(errors)
 
 
+class Findings:
+    """Run checks that do not depend on each other and report every failure at once, so
+    that one `make check` or `make init` shows all there is to fix, not one per run."""
+
+    def __init__(self) -> None:
+        self.errors: list[UserError] = []
+
+    def attempt(self, check: Callable[..., T], *args: object) -> T | None:
+        """The check's result, or None when it failed (its errors are kept)."""
+        try:
+            return check(*args)
+        except UserErrors as err:
+            self.errors.extend(err.errors)
+        except UserError as err:
+            self.errors.append(err)
+        return None
+
+    def raise_all(self) -> None:
+        unique = {err.render(): err for err in self.errors}  # two checks may see one mistake
+        raise_all(list(unique.values()))
+
+
 def exit_on_user_error(func: Callable[..., T]) -> Callable[..., T]:
     """Turn a UserError into a one-paragraph message on stderr and exit status 2."""
 

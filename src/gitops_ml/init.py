@@ -16,7 +16,7 @@ import pandas as pd
 
 from gitops_ml import params as params_mod
 from gitops_ml.config import PARAMS_FILE
-from gitops_ml.errors import UserError
+from gitops_ml.errors import Findings, UserError
 
 DVC_CONFIG = ".dvc/config"
 # A numeric classification target with more distinct values than this is almost certainly a
@@ -115,13 +115,19 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     from gitops_ml import check, contract, data, model_tests, quality
 
     p = params_mod.load(path)
-    check.run(p)  # location, contract file, estimator and its hyperparameters
-    frame = data.read_raw(p)
-    check_task(frame[p.data.target], p)
-    spec = data.resolve_features(frame, p)
-    contract.enforce(frame, p, spec)
-    model_tests.validate(p, spec)
-    quality.check_slices(p, spec)
+    found = Findings()  # every problem in one run: an adopter fixes them all at once
+    found.attempt(check.run, p)  # location, header, contract file, estimator, its values
+    frame = found.attempt(data.read_raw, p)
+    spec = None
+    if frame is not None:
+        found.attempt(check_task, frame[p.data.target], p)
+        spec = found.attempt(data.resolve_features, frame, p)
+    if frame is not None and spec is not None:
+        found.attempt(contract.enforce, frame, p, spec)
+        found.attempt(model_tests.validate, p, spec)
+        found.attempt(quality.check_slices, p, spec)
+    found.raise_all()
+    assert frame is not None and spec is not None  # raise_all raised otherwise
     target = frame[p.data.target]
     shape = (
         f"{target.nunique()} classes"

@@ -144,3 +144,28 @@ def test_init_names_other_files_in_data_that_dvc_add_would_version(
         }
     )
     assert init.other_data_files(p) == ["breast_cancer.csv"]
+
+
+def test_make_check_reports_independent_mistakes_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_ml import check
+    from gitops_ml.errors import UserErrors
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("x,z,y\n1,2,a\n3,4,b\n")
+    p = params.parse(
+        {
+            "data": {"path": "data/t.csv", "target": "y", "task": "binary"},
+            "model": {
+                "estimator": "sklearn.ensemble.HistGradientBoostingClassifier",
+                "params": {"max_iter": -1},
+            },
+            "evaluate": {"primary_metric": "roc_auc", "slices": [{"column": "zz"}]},
+        }
+    )
+    with pytest.raises(UserErrors) as raised:
+        check.run(p)
+    fields = [e.field for e in raised.value.errors]
+    assert "evaluate.slices[0].column" in fields and "model.params.max_iter" in fields
