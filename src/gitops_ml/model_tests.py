@@ -74,11 +74,11 @@ def validate(p: params.Params, spec: FeatureSpec) -> None:
             )
 
     for i, item in enumerate(cfg.invariance):
-        need(item.column, f"model_tests.invariance.{i}.column", numeric=True)
+        need(item.column, f"model_tests.invariance[{i}].column", numeric=True)
     for i, item in enumerate(cfg.directional):
-        need(item.column, f"model_tests.directional.{i}.column", numeric=True)
+        need(item.column, f"model_tests.directional[{i}].column", numeric=True)
     for i, column in enumerate(cfg.required_features):
-        need(column, f"model_tests.required_features.{i}", numeric=False)
+        need(column, f"model_tests.required_features[{i}]", numeric=False)
     if cfg.directional and p.data.task == "multiclass":
         problems.append(
             UserError(

@@ -426,13 +426,19 @@ def _sklearn_path(name: str) -> str | None:
     return f"{public}.{cls.__name__}"
 
 
+def dotted(loc: tuple[Any, ...]) -> str:
+    """A params key as the messages write it: `evaluate.slices[0].column`."""
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return text or "(top level)"
+
+
 def _to_user_errors(
     err: ValidationError, file: str, root: type[BaseModel] | None = None
 ) -> UserErrors | UserError:
     problems: list[UserError] = []
     for item in err.errors():
         loc = tuple(item["loc"])
-        field = ".".join(str(p) for p in loc) or "(top level)"
+        field = dotted(loc)
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(root or Params, loc)
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -484,7 +490,7 @@ def _key_named_first(
     word, _, rest = msg.partition(" ")
     word = word.rstrip(":")
     if rest and word.split(".")[0].split("[")[0] in _allowed_keys(root, (*loc, "")):
-        return ".".join(str(part) for part in (*loc, word)), rest
+        return dotted((*loc, word)), rest
     return None
 
 

@@ -68,7 +68,7 @@ WINE = {
             "wine",
             {k: v for k, v in WINE.items() if not k.startswith("model_tests")},
             [
-                "params.yaml: model_tests.invariance.0.column: 'mean_radius' is not a "
+                "params.yaml: model_tests.invariance[0].column: 'mean_radius' is not a "
                 "numeric feature of the model",
                 "fix: use one of: alcohol, malic_acid",
             ],

@@ -52,7 +52,7 @@ def test_unknown_key_inside_a_list_item_lists_that_items_keys(tmp_path: Path) ->
     with pytest.raises(UserError) as raised:
         load_raw(tmp_path, raw)
     (error,) = errors_of(raised)
-    assert error.field == "model_tests.invariance.0.nosie"
+    assert error.field == "model_tests.invariance[0].nosie"
     assert "did you mean 'noise'?" in error.fix
 
 
@@ -220,5 +220,5 @@ def test_the_bounds_of_a_key_inside_a_list_item_are_found() -> None:
     raw["evaluate"]["slices"] = [{"column": "mean_radius", "bins": 1}]
     with pytest.raises(UserError) as caught:
         params.parse(raw)
-    assert caught.value.field == "evaluate.slices.0.bins"
+    assert caught.value.field == "evaluate.slices[0].bins"
     assert caught.value.fix == "use a number >= 2 and <= 20"
