@@ -81,6 +81,26 @@ def _need_columns(frame: pd.DataFrame, columns: list[str], label: str) -> None:
         )
 
 
+def psi_noise(reference: pd.Series, current: pd.Series, bins: int) -> float:
+    """The PSI two samples of one distribution show by chance: about (k - 1)(1/n_ref +
+    1/n_cur) for k bins (PSI's chi-square approximation). 50 rows in 10 bins reach 0.2, the
+    usual alarm, with nothing drifted, so drift counts only the PSI above this."""
+    n_ref, n_cur = int(reference.notna().sum()), int(current.notna().sum())
+    if not n_ref or not n_cur:
+        return 0.0
+    if stats.is_numeric(reference):
+        k = min(bins, int(reference.nunique()) + 1)
+    else:
+        k = len(set(reference.dropna().astype(str)) | set(current.dropna().astype(str)))
+    return max(k - 1, 1) * (1 / n_ref + 1 / n_cur)
+
+
+def _psi_reason(score: float, noise: float, limit: float) -> list[str]:
+    if not math.isfinite(score) or score - noise <= limit:
+        return []
+    return [f"PSI {score:.3f} > {limit} + {noise:.3f} expected by chance"]
+
+
 def feature_findings(
     ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], rules: params.DriftParams
 ) -> list[Finding]:
@@ -89,9 +109,8 @@ def feature_findings(
         numeric = d.kind == stats.NUMERIC
         pvalue = d.ks_pvalue if numeric else d.chi2_pvalue
         limit = rules.ks_pvalue if numeric else rules.chi2_pvalue
-        reasons = []
-        if math.isfinite(d.psi) and d.psi > rules.psi_threshold:
-            reasons.append(f"PSI {d.psi:.3f} > {rules.psi_threshold}")
+        noise = psi_noise(ref[d.column], cur[d.column], rules.bins)
+        reasons = _psi_reason(d.psi, noise, rules.psi_threshold)
         if pvalue is not None and math.isfinite(pvalue) and pvalue < limit:
             reasons.append(f"{'KS' if numeric else 'chi-square'} p {pvalue:.2g} < {limit}")
         if abs(d.missing_change) > rules.max_missing_rate_change:
@@ -128,32 +147,24 @@ def prediction_findings(
         side: serve.predict_frame(pipeline, frame[spec.columns], spec)
         for side, frame in (("ref", ref), ("cur", cur))
     }
-    limit = p.drift.prediction_psi_threshold
-    quantities: list[tuple[str, str, float]] = []
+    limit, bins = p.drift.prediction_psi_threshold, p.drift.bins
+    quantities: list[tuple[str, str, str]] = []  # (name, kind, column of the scored frames)
     if p.is_classification:
+        quantities.append(("predicted class", stats.CATEGORICAL, "y_pred"))
         classes = [c for c in scored["ref"].columns if c.startswith(PROBA_PREFIX)]
-        quantities.append(
-            (
-                "predicted class",
-                stats.CATEGORICAL,
-                stats.psi_categorical(scored["ref"]["y_pred"], scored["cur"]["y_pred"]),
-            )
-        )
-        for column in classes:
-            score = stats.psi(
-                scored["ref"][column].to_numpy(), scored["cur"][column].to_numpy(), p.drift.bins
-            )
-            quantities.append((column, stats.NUMERIC, score))
+        quantities += [(column, stats.NUMERIC, column) for column in classes]
     else:
-        score = stats.psi(
-            scored["ref"]["y_pred"].to_numpy(dtype=float),
-            scored["cur"]["y_pred"].to_numpy(dtype=float),
-            p.drift.bins,
-        )
-        quantities.append(("predicted value", stats.NUMERIC, score))
+        quantities.append(("predicted value", stats.NUMERIC, "y_pred"))
     findings = []
-    for name, kind, score in quantities:
-        reasons = [f"PSI {score:.3f} > {limit}"] if math.isfinite(score) and score > limit else []
+    for name, kind, column in quantities:
+        ref_values, cur_values = scored["ref"][column], scored["cur"][column]
+        if kind == stats.CATEGORICAL:
+            score = stats.psi_categorical(ref_values, cur_values)
+        else:
+            score = stats.psi(
+                ref_values.to_numpy(dtype=float), cur_values.to_numpy(dtype=float), bins
+            )
+        reasons = _psi_reason(score, psi_noise(ref_values, cur_values, bins), limit)
         findings.append(Finding(name, kind, score, "", None, 0.0, 0.0, bool(reasons), reasons))
     return findings
 
@@ -206,7 +217,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     t = report["thresholds"]
     lines += [
         "",
-        f"Thresholds: PSI > {t['psi_threshold']}, KS p < {t['ks_pvalue']}, chi-square p < "
+        f"Thresholds: PSI > {t['psi_threshold']} above the PSI expected by chance ((bins - 1)"
+        f" x (1/rows_ref + 1/rows_cur)), KS p < {t['ks_pvalue']}, chi-square p < "
         f"{t['chi2_pvalue']}, missing-rate change > {t['max_missing_rate_change']}, prediction "
         f"PSI > {t['prediction_psi_threshold']}; {t['bins']} quantile bins.",
         "",

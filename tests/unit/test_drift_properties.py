@@ -83,3 +83,22 @@ def test_ks_and_chi2_see_no_difference_between_identical_samples(sample: np.ndar
     as_labels = pd.Series(np.round(sample).astype(int).astype(str))
     chi_stat, chi_p = stats.chi2(as_labels, as_labels)
     assert chi_stat == 0.0 and math.isclose(chi_p, 1.0)
+
+
+def test_a_small_batch_of_the_same_distribution_is_not_drift_but_a_shifted_one_is() -> None:
+    """50 rows in 10 bins show a PSI near the usual 0.2 alarm by chance alone."""
+    from gitops_ml import drift, params
+
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({"x": rng.normal(size=2000)})
+    rules = params.DriftParams()
+    chance = []
+    for seed in range(20):
+        batch = pd.DataFrame({"x": np.random.default_rng(seed).normal(size=50)})
+        (finding,) = drift.feature_findings(ref, batch, ["x"], rules)
+        chance.append((finding.psi, finding.drifted))
+    assert max(psi for psi, _ in chance) > rules.psi_threshold  # raw PSI alone would alarm
+    assert not any(drifted for _, drifted in chance)
+    shifted = pd.DataFrame({"x": np.random.default_rng(99).normal(loc=1.5, size=50)})
+    (finding,) = drift.feature_findings(ref, shifted, ["x"], rules)
+    assert finding.drifted and "expected by chance" in finding.reasons[0]
