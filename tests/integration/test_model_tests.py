@@ -54,7 +54,7 @@ def test_model_tests_naming_an_unknown_column_is_a_user_error(trained: Project) 
     trained.set_params(**{"model_tests.required_features": ["worst_areaa"]})
     proc = trained.cli("test-model", check=False)
     assert proc.returncode == 2
-    assert "params.yaml: model_tests.required_features.0: 'worst_areaa' is not a feature" in (
+    assert "params.yaml: model_tests.required_features[0]: 'worst_areaa' is not a feature" in (
         proc.stderr
     )
     assert "Traceback" not in proc.stderr
