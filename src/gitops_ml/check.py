@@ -1,7 +1,8 @@
 """`make check`: validate params.yaml fully, before DVC touches any output.
 
 Beyond the params themselves: the estimator and its hyperparameters, the contract file
-(and that editing it re-runs prepare), and where data.path points.
+(and that editing it re-runs prepare), where data.path points, the data's header and
+whether the task fits the target's values (that column alone is read).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import difflib
 import re
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from gitops_ml import params
 from gitops_ml.config import DATA_DIR, PARAMS_FILE
@@ -50,6 +53,52 @@ def check_data_file(p: params.Params) -> None:
     )
 
 
+# A numeric classification target with more distinct values than this is almost certainly a
+# measured quantity (a price, a score): the task should be regression.
+MAX_CLASSES = 50
+
+
+def check_task(target: pd.Series, p: params.Params) -> None:
+    """Refuse a task that cannot fit the target column's values."""
+    task, name, file = p.data.task, p.data.target, p.data.path
+    values = target.dropna()
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    distinct = int(values.nunique())
+    if task == "regression" and not numeric:
+        shown = ", ".join(map(repr, values.astype(str).unique()[:5].tolist()))
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is regression but the target holds labels ({shown}, ...)",
+            "set data.task in params.yaml to binary or multiclass, or point data.target at a "
+            "numeric column",
+        )
+    if task == "regression" and distinct <= 2:
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is regression but the target has only {distinct} distinct values",
+            "set data.task: binary in params.yaml (and data.positive_class)",
+        )
+    if task == "binary" and distinct > 2:
+        better = "regression" if numeric and distinct > MAX_CLASSES else "multiclass"
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is binary but the target has {distinct} distinct values",
+            f"set data.task: {better} in params.yaml (and positive_class: null)",
+        )
+    if task == "multiclass" and numeric and distinct > MAX_CLASSES:
+        raise UserError(
+            file,
+            f"data.target={name!r}",
+            f"task is multiclass but the target looks like a measure ({distinct} distinct "
+            f"numbers; more than {MAX_CLASSES} classes is unlikely)",
+            "set data.task: regression in params.yaml, with a regression estimator and "
+            "evaluate.primary_metric rmse, mae or r2",
+        )
+
+
 def check_columns(p: params.Params) -> None:
     """Names that must be columns of the data (the target, slice columns), from its header
     alone: a typo found here stops make repro before DVC deletes any stage's outputs."""
@@ -61,6 +110,9 @@ def check_columns(p: params.Params) -> None:
     columns = data.column_names(p)
     data.require_target(columns, p)
     data.require_listed(columns, p)
+    target = data.read_column(p, p.data.target)
+    if target is not None:
+        check_task(target, p)
     features = [c for c in data.feature_names(columns, p) if c not in p.data.drop]
     check_slice_columns(p, features, None)
 

@@ -201,6 +201,21 @@ def column_names(params: Params) -> list[str]:
         ) from None
 
 
+def read_column(params: Params, name: str) -> pd.Series | None:
+    """One column of the data file, for checks before prepare; None when the file does not
+    read cleanly (prepare then reports why, with the rows)."""
+    dp = params.data
+    try:
+        if dp.file_format == "parquet":
+            return read_parquet(Path(dp.path), columns=[name])[name]
+        options = dp.csv
+        return pd.read_csv(dp.path, sep=options.sep, encoding=options.encoding, usecols=[name])[
+            name
+        ]
+    except Exception:  # pandas and pyarrow raise many types; prepare names the problem
+        return None
+
+
 def require_target(columns: list[str], params: Params) -> None:
     """The target must be a column; the closest name is suggested."""
     dp = params.data

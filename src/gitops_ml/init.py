@@ -12,57 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from gitops_ml import params as params_mod
+from gitops_ml.check import check_task
 from gitops_ml.config import PARAMS_FILE
-from gitops_ml.errors import Findings, UserError
+from gitops_ml.errors import Findings
 
 DVC_CONFIG = ".dvc/config"
-# A numeric classification target with more distinct values than this is almost certainly a
-# measured quantity (a price, a score): the task should be regression.
-MAX_CLASSES = 50
-
-
-def check_task(target: pd.Series, p: params_mod.Params) -> None:
-    """Refuse a task that cannot fit the target column's values."""
-    task, name, file = p.data.task, p.data.target, p.data.path
-    values = target.dropna()
-    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    distinct = int(values.nunique())
-    if task == "regression" and not numeric:
-        shown = ", ".join(map(repr, values.astype(str).unique()[:5].tolist()))
-        raise UserError(
-            file,
-            f"data.target={name!r}",
-            f"task is regression but the target holds labels ({shown}, ...)",
-            "set data.task in params.yaml to binary or multiclass, or point data.target at a "
-            "numeric column",
-        )
-    if task == "regression" and distinct <= 2:
-        raise UserError(
-            file,
-            f"data.target={name!r}",
-            f"task is regression but the target has only {distinct} distinct values",
-            "set data.task: binary in params.yaml (and data.positive_class)",
-        )
-    if task == "binary" and distinct > 2:
-        better = "regression" if numeric and distinct > MAX_CLASSES else "multiclass"
-        raise UserError(
-            file,
-            f"data.target={name!r}",
-            f"task is binary but the target has {distinct} distinct values",
-            f"set data.task: {better} in params.yaml (and positive_class: null)",
-        )
-    if task == "multiclass" and numeric and distinct > MAX_CLASSES:
-        raise UserError(
-            file,
-            f"data.target={name!r}",
-            f"task is multiclass but the target looks like a measure ({distinct} distinct "
-            f"numbers; more than {MAX_CLASSES} classes is unlikely)",
-            "set data.task: regression in params.yaml, with a regression estimator and "
-            "evaluate.primary_metric rmse, mae or r2",
-        )
 
 
 def _data_recorded() -> bool | None:

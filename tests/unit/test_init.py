@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from gitops_ml import init, params
+from gitops_ml import check, init, params
 from gitops_ml.errors import UserError
 
 
@@ -40,7 +40,7 @@ MEASURE = pd.Series(np.linspace(0.5, 99.5, 200))
     ],
 )
 def test_tasks_that_fit_their_target_pass(task: str, values: pd.Series) -> None:
-    init.check_task(values, _params(task))
+    check.check_task(values, _params(task))
 
 
 @pytest.mark.parametrize(
@@ -57,14 +57,13 @@ def test_a_task_that_cannot_fit_the_target_names_file_field_and_fix(
     task: str, values: pd.Series, problem: str, fix: str
 ) -> None:
     with pytest.raises(UserError) as caught:
-        init.check_task(values, _params(task))
+        check.check_task(values, _params(task))
     err = caught.value
     assert (err.file, err.field) == ("data/t.csv", "data.target='y'")
     assert problem in err.problem and fix in err.fix
 
 
 def test_data_outside_the_folder_dvc_tracks_is_refused() -> None:
-    from gitops_ml import check
 
     with pytest.raises(UserError) as caught:
         check.check_location(_params("regression", path="elsewhere/t.csv"))
@@ -94,7 +93,6 @@ def test_next_steps_commit_the_dvc_config_and_contract_when_given() -> None:
 def test_a_misspelt_data_path_is_named_with_the_file_it_probably_meant(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitops_ml import check
 
     monkeypatch.chdir(tmp_path)
     check.check_data_file(_params("regression", path="data/tt.csv"))  # no data/ yet: make data
@@ -110,7 +108,6 @@ def test_a_misspelt_data_path_is_named_with_the_file_it_probably_meant(
 def test_a_contract_file_must_be_a_dependency_of_prepare(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitops_ml import check
 
     monkeypatch.chdir(tmp_path)
     p = _params("regression", path="data/t.csv")
@@ -149,7 +146,6 @@ def test_init_names_other_files_in_data_that_dvc_add_would_version(
 def test_make_check_reports_independent_mistakes_in_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitops_ml import check
     from gitops_ml.errors import UserErrors
 
     monkeypatch.chdir(tmp_path)
@@ -169,3 +165,23 @@ def test_make_check_reports_independent_mistakes_in_one_run(
         check.run(p)
     fields = [e.field for e in raised.value.errors]
     assert "evaluate.slices[0].column" in fields and "model.params.max_iter" in fields
+
+
+def test_make_check_refuses_a_task_the_target_values_cannot_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before DVC deletes any output: binary on three classes (the target column alone is read)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("x,y\n1,a\n2,b\n3,c\n")
+    p = params.parse(
+        {
+            "data": {"path": "data/t.csv", "target": "y", "task": "binary"},
+            "model": {"estimator": "sklearn.linear_model.LogisticRegression"},
+            "evaluate": {"primary_metric": "roc_auc"},
+        }
+    )
+    with pytest.raises(UserError) as raised:
+        check.run(p)
+    assert raised.value.field == "data.target='y'"
+    assert "3 distinct values" in raised.value.problem and "multiclass" in raised.value.fix
