@@ -151,6 +151,21 @@ def test_a_misspelt_column_stops_make_repro_before_dvc_deletes_outputs(
     assert (trained.root / "metrics/metrics.json").is_file()  # committed metrics untouched
 
 
+def test_a_task_or_value_the_data_cannot_take_is_found_by_check_before_dvc_runs(
+    trained: Project,
+) -> None:
+    """`make check` (which make repro runs before dvc repro) reports both at once."""
+    frame = raw(trained)
+    frame.loc[[3, 5], "diagnosis"] = "unclear"  # a third class under task: binary
+    write_data(trained, frame)
+    trained.set_params(**{"model.params.max_iter": -1})
+    guard = Guard(trained)
+    message = guard.expect_failure(
+        trained.cli("check", check=False), "params.yaml", "model.params.max_iter"
+    )
+    assert "data.target='diagnosis'" in message and "3 distinct values" in message
+
+
 def test_a_misspelt_data_path_stops_make_repro_with_the_file_meant(trained: Project) -> None:
     trained.set_params(**{"data.path": "data/breast_cancer_.csv"})
     guard = Guard(trained)
