@@ -143,23 +143,32 @@ def test_init_names_other_files_in_data_that_dvc_add_would_version(
     assert init.other_data_files(p) == ["breast_cancer.csv"]
 
 
+def _project_with(tmp_path: Path, csv_text: str, **sections: Any) -> params.Params:
+    """A folder holding data/t.csv, and binary-task params for it (sections override)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text(csv_text)
+    raw: dict[str, Any] = {
+        "data": {"path": "data/t.csv", "target": "y", "task": "binary"},
+        "model": {"estimator": "sklearn.linear_model.LogisticRegression"},
+        "evaluate": {"primary_metric": "roc_auc"},
+    }
+    return params.parse({**raw, **sections})
+
+
 def test_make_check_reports_independent_mistakes_in_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gitops_ml.errors import UserErrors
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "t.csv").write_text("x,z,y\n1,2,a\n3,4,b\n")
-    p = params.parse(
-        {
-            "data": {"path": "data/t.csv", "target": "y", "task": "binary"},
-            "model": {
-                "estimator": "sklearn.ensemble.HistGradientBoostingClassifier",
-                "params": {"max_iter": -1},
-            },
-            "evaluate": {"primary_metric": "roc_auc", "slices": [{"column": "zz"}]},
-        }
+    p = _project_with(
+        tmp_path,
+        "x,z,y\n1,2,a\n3,4,b\n",
+        model={
+            "estimator": "sklearn.ensemble.HistGradientBoostingClassifier",
+            "params": {"max_iter": -1},
+        },
+        evaluate={"primary_metric": "roc_auc", "slices": [{"column": "zz"}]},
     )
     with pytest.raises(UserErrors) as raised:
         check.run(p)
@@ -172,15 +181,7 @@ def test_make_check_refuses_a_task_the_target_values_cannot_fit(
 ) -> None:
     """Before DVC deletes any output: binary on three classes (the target column alone is read)."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "t.csv").write_text("x,y\n1,a\n2,b\n3,c\n")
-    p = params.parse(
-        {
-            "data": {"path": "data/t.csv", "target": "y", "task": "binary"},
-            "model": {"estimator": "sklearn.linear_model.LogisticRegression"},
-            "evaluate": {"primary_metric": "roc_auc"},
-        }
-    )
+    p = _project_with(tmp_path, "x,y\n1,a\n2,b\n3,c\n")
     with pytest.raises(UserError) as raised:
         check.run(p)
     assert raised.value.field == "data.target='y'"
