@@ -34,13 +34,18 @@ def check_location(p: params.Params) -> None:
         )
 
 
+def data_files() -> list[Path]:
+    """The files under data/ that `dvc add data` versions (hidden ones aside), sorted."""
+    if not DATA_DIR.is_dir():
+        return []
+    return sorted(f for f in DATA_DIR.rglob("*") if f.is_file() and not f.name.startswith("."))
+
+
 def check_data_file(p: params.Params) -> None:
     """Once data/ holds files (make data has run), data.path must name one of them."""
-    if Path(p.data.path).is_file() or not DATA_DIR.is_dir():
+    if Path(p.data.path).is_file():
         return
-    present = sorted(
-        str(f) for f in DATA_DIR.rglob("*") if f.is_file() and not f.name.startswith(".")
-    )
+    present = [str(f) for f in data_files()]
     if not present:
         return
     close = difflib.get_close_matches(p.data.path, present, n=1, cutoff=0.6)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_ml import params as params_mod
-from gitops_ml.check import check_task
+from gitops_ml.check import data_files
 from gitops_ml.config import PARAMS_FILE
 from gitops_ml.errors import Findings
 
@@ -74,8 +74,8 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     found.attempt(check.run, p)  # location, header, contract file, estimator, its values
     frame = found.attempt(data.read_raw, p)
     spec = None
-    if frame is not None:
-        found.attempt(check_task, frame[p.data.target], p)
+    if frame is not None:  # make check skips the task when data.path is outside data/
+        found.attempt(check.check_task, frame[p.data.target], p)
         spec = found.attempt(data.resolve_features, frame, p)
     if frame is not None and spec is not None:
         found.attempt(contract.enforce, frame, p, spec)
@@ -100,14 +100,8 @@ def other_data_files(p: params_mod.Params, limit: int = 5) -> list[str]:
     """Files under data/ besides data.path (say, the sample left beside your own data)."""
     from gitops_ml.config import DATA_DIR
 
-    if not DATA_DIR.is_dir():
-        return []
     mine = Path(p.data.path).resolve()
-    found = sorted(
-        path.relative_to(DATA_DIR).as_posix()
-        for path in DATA_DIR.rglob("*")
-        if path.is_file() and path.resolve() != mine and not path.name.startswith(".")
-    )
+    found = [f.relative_to(DATA_DIR).as_posix() for f in data_files() if f.resolve() != mine]
     return found[:limit] + (["..."] if len(found) > limit else [])
 
 
