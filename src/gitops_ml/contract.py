@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from gitops_ml.data import FeatureSpec
+from gitops_ml.data import FeatureSpec, not_numbers
 from gitops_ml.errors import UserError, raise_all
 from gitops_ml.params import Params, Section, UnitInterval, read_yaml, validate
 
@@ -115,17 +115,10 @@ def _is_inf(series: pd.Series) -> pd.Series:
     return pd.Series(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=series.index)
 
 
-def _not_a_number(series: pd.Series) -> pd.Series:
-    """Values present but not numbers ("12,000", "n/a"): what makes a column text."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.notna()
-    return series.notna() & pd.to_numeric(series, errors="coerce").isna()
-
-
 def _not_whole(series: pd.Series) -> pd.Series:
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     fraction = pd.Series(np.mod(values, 1) != 0, index=series.index) & series.notna()
-    return _not_a_number(series) | (fraction & ~np.isnan(values))
+    return not_numbers(series) | (fraction & ~np.isnan(values))
 
 
 _BOOLEAN_TEXT = ["true", "false", "0", "1", "1.0", "0.0"]
@@ -142,10 +135,10 @@ def _not_boolean(series: pd.Series) -> pd.Series:
 _ROW_FINDERS = {
     "max_missing_fraction": pd.Series.isna,
     "max_infinite_fraction": _is_inf,
-    "numeric_dtype": _not_a_number,
+    "numeric_dtype": not_numbers,
     "integer_dtype": _not_whole,
     "boolean_dtype": _not_boolean,
-    "numeric_target": _not_a_number,
+    "numeric_target": not_numbers,
 }
 _SHOW_VALUES = {"numeric_dtype", "integer_dtype", "boolean_dtype", "numeric_target"}
 _CLASS_RULES = {"min_classes", "binary_classes", "positive_class"}  # show the classes found
@@ -221,7 +214,7 @@ def _target_checks(params: Params, file: SchemaFile | None) -> list[pa.Check]:
     else:
         checks.append(
             pa.Check(
-                lambda s: not _not_a_number(s).any(),
+                lambda s: not not_numbers(s).any(),
                 name="numeric_target",
                 error="numeric_target: a regression target must hold numbers",
             )

@@ -310,6 +310,14 @@ def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
 DIRTY_NUMBERS = 0.9  # a text column whose values are at least this share numbers
 
 
+def not_numbers(series: pd.Series) -> pd.Series:
+    """Values present but not numbers ("12,000", "n/a", True): what makes a column text.
+    Booleans count as not numbers, as everywhere features are sorted by kind."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.notna()
+    return series.notna() & pd.to_numeric(series, errors="coerce").isna()
+
+
 def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
     """A numeric column with a few values that are not numbers ("12,000", "n/a") reads as
     text, and inference would make it categorical: the model then knows each number seen
@@ -318,13 +326,13 @@ def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
         return  # pandas categoricals (from Parquet) are text on purpose
     present = series.dropna()
     sample = present.head(1000)
-    if sample.empty or pd.to_numeric(sample, errors="coerce").notna().mean() < DIRTY_NUMBERS:
+    if sample.empty or 1 - not_numbers(sample).mean() < DIRTY_NUMBERS:
         return
-    not_numbers = pd.to_numeric(present, errors="coerce").isna()
-    share = 1 - float(not_numbers.mean())
-    if not not_numbers.any() or share < DIRTY_NUMBERS:
+    text = not_numbers(present)
+    share = 1 - float(text.mean())
+    if not text.any() or share < DIRTY_NUMBERS:
         return
-    bad = present[not_numbers]
+    bad = present[text]
     rows = [int(series.index.get_loc(i)) for i in bad.index[:5]]
     raise UserError(
         path,

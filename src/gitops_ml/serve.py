@@ -50,7 +50,7 @@ def check_input(frame: pd.DataFrame, pipeline: Any, spec: FeatureSpec, file: str
         )
     for column in spec.numeric:
         if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
-            bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
+            bad = data.not_numbers(frame[column])
             rows = [int(i) for i in np.flatnonzero(bad.to_numpy())[:5]]
             problems.append(
                 UserError(
@@ -91,7 +91,14 @@ def predict_frame(pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> pd.D
     return out if has_target else out.drop(columns=["y_true"])
 
 
-PIPELINE_FOLDERS = (config.ARTIFACTS_DIR, config.METRICS_DIR)  # stage outputs live here
+_PIPELINE = "where the pipeline writes its outputs: DVC would find them changed"
+# Folders OUTPUT may not be inside, and what writing there would do.
+FORBIDDEN_FOLDERS = {
+    config.DATA_DIR: "the folder data.dvc tracks: predictions would become part of the data "
+    "(or replace it)",
+    config.ARTIFACTS_DIR: _PIPELINE,
+    config.METRICS_DIR: _PIPELINE,
+}
 
 
 def check_output(path: Path, source: Path, force: bool = False) -> None:
@@ -104,23 +111,14 @@ def check_output(path: Path, source: Path, force: bool = False) -> None:
             "is also the input: writing it would replace your data",
             "pick another OUTPUT",
         )
-    if config.DATA_DIR.resolve() in path.resolve().parents:
-        raise UserError(
-            str(path),
-            "(file)",
-            f"is inside {config.DATA_DIR}/, the folder data.dvc tracks: predictions would "
-            "become part of the data (or replace it)",
-            "write OUTPUT outside data/",
-        )
-    folder = next((f for f in PIPELINE_FOLDERS if f.resolve() in path.resolve().parents), None)
-    if folder is not None:
-        raise UserError(
-            str(path),
-            "(file)",
-            f"is inside {folder}/, where the pipeline writes its outputs: DVC would find them "
-            "changed",
-            f"write OUTPUT outside {folder}/",
-        )
+    for folder, why in FORBIDDEN_FOLDERS.items():
+        if folder.resolve() in path.resolve().parents:
+            raise UserError(
+                str(path),
+                "(file)",
+                f"is inside {folder}/, {why}",
+                f"write OUTPUT outside {folder}/",
+            )
     if path.exists() and not force:
         raise UserError(
             str(path),
