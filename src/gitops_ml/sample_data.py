@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from gitops_ml.atomic import atomic_path
+from gitops_ml.params import format_of
 
 DATASETS = {
     # name: (loader, target column, label names or None for regression)
@@ -43,7 +44,7 @@ def write(name: str = "breast_cancer", path: Path = DEFAULT_PATH) -> Path:
     """Write a bundled dataset, CSV unless the name says Parquet; the bytes depend only on
     the scikit-learn (and pyarrow) release."""
     with atomic_path(path) as tmp:
-        if Path(path).suffix.lower() in (".parquet", ".pq"):
+        if format_of(path) == "parquet":
             frame(name).to_parquet(tmp, index=False, engine="pyarrow")
         else:
             frame(name).to_csv(tmp, index=False, lineterminator="\n")
