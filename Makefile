@@ -43,7 +43,7 @@ setup: $(STAMP) ## create .venv exactly from requirements.lock (byte-compiled)
 
 lock: | $(UV) ## re-resolve requirements.lock after editing pyproject.toml dependencies
 	$(UV) pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes \
-	  --extra dev --extra s3 --no-header --no-annotate --quiet -o requirements.lock
+	  --extra dev --extra s3 --extra dask --no-header --no-annotate --quiet -o requirements.lock
 
 check: setup ## validate params.yaml (and the data's header) before any work starts
 	@$(PY) -m gitops_ml check

@@ -24,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-LOCKED_EXTRAS = ("dev", "s3")  # the Makefile's `lock` target compiles these
+LOCKED_EXTRAS = ("dev", "s3", "dask")  # the Makefile's `lock` target compiles these
 ENTRY = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 
 
