@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import socket
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,73 +24,18 @@ import numpy as np
 import pytest
 
 from tests.conftest import Project, base_env
+from tests.support.s3 import AWS_ENV, free_port, moto_server, s3_client, stored_keys
 
 pytestmark = pytest.mark.slow
 
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    # A refused connection is retried with back-off by botocore and again by s3fs; one
-    # attempt per layer keeps the interrupted push quick without changing what it does.
-    "AWS_MAX_ATTEMPTS": "1",
-}
-
-
 CUT_AFTER = 3_000_000  # bytes uploaded before the endpoint goes away: 8 blobs of 512 KiB
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[int]:
     """moto's S3 server in a subprocess on a free port; stopped after the module."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **AWS_ENV},
-    )
-    try:
-        wait_for_port(port)
+    with moto_server() as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def s3_client(port: int):  # type: ignore[no-untyped-def]
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-
-
-def stored_keys(port: int, bucket: str) -> set[str]:
-    pages = s3_client(port).get_paginator("list_objects_v2").paginate(Bucket=bucket)
-    return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 
 def _hang_up(sock: socket.socket) -> None:
