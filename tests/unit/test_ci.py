@@ -11,6 +11,7 @@ import pytest
 
 from gitops_ml.ci import comment, post, verify
 from gitops_ml.errors import UserError
+from tests.support.github_double import GitHubDouble, serve
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -18,15 +19,47 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 # --- comment body -------------------------------------------------------------------
 
 
-def test_local_images_are_replaced_and_remote_ones_kept() -> None:
+def test_local_images_point_to_the_artifact_and_remote_ones_are_not_shown() -> None:
     text = (
         'a ![ROC](report/roc.png) b ![](plots/pr.png "t") '
-        '<img src="report/cm.png" width=3> ![badge](https://example.org/b.svg)'
+        '<img src="report/cm.png" width=3> ![badge](https://example.org/b.svg) '
+        '<img src="https://tracker.example/p.gif">'
     )
-    out = comment.strip_local_images(text)
+    out = comment.neutralise(text)
     assert "report/roc.png" not in out and "plots/pr.png" not in out and 'cm.png"' not in out
     assert "chart `ROC`" in out and "chart `pr.png`" in out and "chart `cm.png`" in out
-    assert "![badge](https://example.org/b.svg)" in out
+    assert "example.org" not in out and "tracker.example" not in out
+    assert out.count("remote image") == 2
+
+
+def test_untrusted_markdown_cannot_mention_link_or_embed() -> None:
+    text = (
+        "Thanks @maintainer and @org/team, see #12 and acme/ml#3.\n"
+        "[click here](https://evil.example/login) <https://evil.example/a> https://evil.example/b\n"
+        '<a href="https://evil.example">x</a> <iframe src="https://evil.example"></iframe>\n'
+        "[ref]: https://evil.example/c\n"
+        "<details><summary>more</summary>fine</details> <sub>small</sub> mail a@b.org\n"
+    )
+    out = comment.neutralise(text)
+    assert "@\u200bmaintainer" in out and "@\u200borg/team" in out
+    assert "#\u200b12" in out and "acme/ml#\u200b3" in out
+    assert "a@b.org" in out  # an e-mail address is not a mention
+    # links survive as text, never as something to click or load
+    assert "click here (`https://evil.example/login`)" in out
+    assert "`https://evil.example/a`" in out and "`https://evil.example/b`" in out
+    assert "&lt;a href" in out and "&lt;iframe" in out
+    assert "\\[ref]:" in out
+    assert "<details><summary>more</summary>fine</details> <sub>small</sub>" in out
+
+
+def test_code_is_left_exactly_as_written() -> None:
+    fenced = "```text\ngate: @someone ![x](https://e.example/i.png) <b>\n```\n"
+    inline = "use `@team` and `<img src=x>` here"
+    assert comment.neutralise(fenced) == fenced
+    assert comment.neutralise(inline) == inline
+    mermaid = "```mermaid\nxychart-beta\n  bar [1, 2]\n```\nafter @x"
+    assert comment.neutralise(mermaid).startswith("```mermaid\nxychart-beta\n  bar [1, 2]\n```\n")
+    assert comment.neutralise(mermaid).endswith("after @\u200bx")
 
 
 def test_long_bodies_are_cut_at_a_line_under_githubs_limit() -> None:
@@ -39,14 +72,11 @@ def test_long_bodies_are_cut_at_a_line_under_githubs_limit() -> None:
     assert comment.truncate("short") == "short"
 
 
-def test_body_joins_report_checks_and_gate_with_a_link_to_the_run() -> None:
-    url = comment.run_url(
-        {"GITHUB_SERVER_URL": "https://gh.test", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "9"}
-    )
-    body = comment.build("# Report\n\nmetrics", "### Reproducibility check: passed", "PASSED", url)
+def test_body_joins_report_checks_and_gate_in_order() -> None:
+    body = comment.build("# Report\n\nmetrics", "### Reproducibility check: passed", "PASSED")
     assert body.index("# Report") < body.index("Reproducibility") < body.index("PASSED")
-    assert "[workflow run](https://gh.test/o/r/actions/runs/9)" in body
-    assert comment.run_url({}) is None
+    assert "[workflow run](https://gh.test/run/9)" in comment.footer("https://gh.test/run/9")
+    assert "the workflow run" in comment.footer(None)
 
 
 def test_body_says_what_did_not_run_instead_of_dropping_it() -> None:
@@ -95,17 +125,73 @@ def test_report_is_posted_only_on_the_open_pr_whose_head_the_run_built() -> None
     assert "has head" in post.stale_reason(pull, other)
 
 
-def test_dry_run_prints_the_pinned_cml_command(
+def _artifact(tmp_path: Path, number: int, body: str) -> Path:
+    (tmp_path / "report").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "report" / "pr.json").write_text(json.dumps({"pr": number, "head_sha": SHA}))
+    (tmp_path / "report" / "comment.md").write_text(body)
+    return tmp_path
+
+
+def _env(double: GitHubDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_API_URL", double.url)
+    monkeypatch.setenv("GITHUB_REPOSITORY", double.repo)
+    monkeypatch.setenv("GITHUB_TOKEN", double.token)
+    monkeypatch.setenv("HEAD_SHA", SHA)
+    monkeypatch.setenv("REPORT_RUN_URL", "https://github.com/acme/ml/actions/runs/7")
+
+
+def test_a_busy_pr_keeps_exactly_one_report_comment_however_many_others_it_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CML 0.20.6 read only the first 30 comments and then posted a second report."""
+    with serve(GitHubDouble()) as gh:
+        _env(gh, monkeypatch)
+        gh.add_pull(9, SHA)
+        for i in range(35):
+            gh.add_comment(9, f"review note {i}")
+        art = _artifact(tmp_path, 9, "## Model report\n\n✅ **Gate passed** run 1\n")
+        for run in (1, 2, 3):
+            (art / "report" / "comment.md").write_text(f"## Model report\n\n✅ run {run}\n")
+            assert post.main([str(art)]) == 0
+        reports = [c for c in gh.comments[9] if post.is_report(c)]
+        assert len(reports) == 1 and "run 3" in reports[0]["body"]
+        assert len(gh.calls("POST", r"/comments$")) == 1 and len(gh.calls("PATCH")) == 2
+        assert reports[0]["body"].rstrip().endswith(post.watermark(SHA))
+        assert "[workflow run](https://github.com/acme/ml/actions/runs/7)" in reports[0]["body"]
+
+
+def test_a_watermarked_comment_by_someone_else_is_never_edited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(GitHubDouble()) as gh:
+        _env(gh, monkeypatch)
+        gh.add_pull(4, SHA)
+        fake = gh.add_comment(4, f"fake report\n\n{post.watermark(SHA)}", login="forker")
+        assert post.main([str(_artifact(tmp_path, 4, "real report"))]) == 0
+        assert fake["body"].startswith("fake report")
+        assert [c["user"]["login"] for c in gh.comments[4]] == ["forker", post.DEFAULT_AUTHOR]
+
+
+def test_a_report_for_another_prs_head_is_not_posted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "report").mkdir()
-    (tmp_path / "report" / "pr.json").write_text(json.dumps({"pr": 8, "head_sha": SHA}))
-    (tmp_path / "report" / "comment.md").write_text("hello ![x](a.png)\n")
-    monkeypatch.setenv("HEAD_SHA", SHA)
-    assert post.main([str(tmp_path), "--dry-run"]) == 0
-    err = capsys.readouterr().err
-    assert f"@dvcorg/cml@{post.CML_VERSION} comment update --target=pr/8" in err
-    assert f"'--watermark-title={comment.WATERMARK_TITLE}'" in err
+    with serve(GitHubDouble()) as gh:
+        _env(gh, monkeypatch)
+        gh.add_pull(2, "f" * 40)  # the artifact names PR 2, whose head the run did not build
+        assert post.main([str(_artifact(tmp_path, 2, "forged"))]) == 0
+        assert gh.writes() == []
+        assert "has head ffff" in capsys.readouterr().err
+
+
+def test_the_trusted_remote_section_is_added_after_the_untrusted_body_is_neutralised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = tmp_path / "remote.md"
+    remote.write_text("### DVC remote: passed\n\n- ok [docs](https://docs.example/ci)\n")
+    monkeypatch.setenv("REMOTE_SUMMARY", str(remote))
+    body = post.compose("report by @someone [x](https://evil.example)", dict(os.environ))
+    assert "@\u200bsomeone" in body and "x (`https://evil.example`)" in body
+    assert "- ok [docs](https://docs.example/ci)" in body  # trusted: kept as written
 
 
 def test_poster_refuses_a_missing_head_sha(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -85,7 +85,7 @@ def test_the_markdown_table_reaches_the_comment_after_the_report() -> None:
     assert text.startswith("### Training cost: FAILED")
     assert "| fit time | 2.000 s | 5.000 s | 2.50x | 2.00x | ❌ FAIL" in text
     assert "| peak memory | 400 MB | 400 MB | 1.00x | 1.50x | ✅ pass" in text
-    body = comment.build("# Report", "### Reproducibility check: passed", "PASSED", None, [text])
+    body = comment.build("# Report", "### Reproducibility check: passed", "PASSED", [text])
     assert body.index("# Report") < body.index("Training cost: FAILED") < body.index("gate")
     assert "Training cost" not in comment.build("# Report", None, None)
 

@@ -185,6 +185,6 @@ def test_the_cost_table_shows_each_dropped_feature_and_unmeasurable_latency() ->
 
 
 def test_the_pr_comment_shows_extra_sections_after_the_report_only_when_present() -> None:
-    body = comment.build("# Report", "### checks", "PASSED", None, ["## Feature cost\n\nrows"])
+    body = comment.build("# Report", "### checks", "PASSED", ["## Feature cost\n\nrows"])
     assert body.index("# Report") < body.index("## Feature cost") < body.index("### checks")
     assert "Feature cost" not in comment.build("# Report", "### checks", "PASSED")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from gitops_ml.atomic import write_text
@@ -33,20 +33,97 @@ TRAIN_COST_FILE = CI_DIR / "train_cost.md"
 EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE, TRAIN_COST_FILE)
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
 
-_LOCAL_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]+)[^)]*\)")
-_LOCAL_HTML_IMAGE = re.compile(
-    r"<img\b[^>]*\bsrc=[\"'](?![a-zA-Z][a-zA-Z0-9+.-]*:)([^\"']+)[\"'][^>]*>", re.I
+# Tags a report may use; any other HTML (img, picture, iframe, a, ...) is shown as text.
+_PLAIN_TAGS = {"b", "br", "code", "details", "em", "i", "pre", "strong", "sub", "summary", "sup"}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_SCHEME = r"[a-zA-Z][a-zA-Z0-9+.-]*:"
+# One pass over text outside code: the first alternative that matches at a position wins,
+# so a link's URL is never seen again as a bare URL.
+_UNTRUSTED = re.compile(
+    rf"(?P<image>!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]*)[^)]*\))"
+    rf"|(?P<link>\[(?P<text>[^\]]*)\]\((?P<href>\s*{_SCHEME}[^)\s]*)[^)]*\))"
+    rf"|(?P<definition>^ {{0,3}}\[[^\]]+\]:)"
+    rf"|(?P<autolink><(?P<auto>{_SCHEME}[^>\s]*)>)"
+    rf"|(?P<tag></?(?P<name>[a-zA-Z][\w-]*)(?P<attrs>[^>]*)>)"
+    r"|(?P<url>\b(?:https?|ftp)://[^\s<>`|)\]]+)"
+    r"|(?P<mention>(?<![\w`])@(?=[A-Za-z0-9]))"
+    r"|(?P<ref>(?<!&)#(?=\d))",
+    re.M,
 )
+ZERO_WIDTH = "\u200b"  # after @ or #: still readable, no longer a mention or a reference
 
 
-def strip_local_images(markdown: str) -> str:
-    """Replace links to local image files with a pointer to the run's artifact."""
+def _image_note(alt: str, src: str) -> str:
+    if re.match(_SCHEME, src):
+        return f"*(remote image {alt or 'without a name'!r} not shown)*"
+    return f"*(chart `{alt or Path(src).name}`: in the run's `{ARTIFACT_NAME}` artifact)*"
 
-    def note(name: str) -> str:
-        return f"*(chart `{name}`: in the run's `{ARTIFACT_NAME}` artifact)*"
 
-    markdown = _LOCAL_MD_IMAGE.sub(lambda m: note(m.group(1) or Path(m.group(2)).name), markdown)
-    return _LOCAL_HTML_IMAGE.sub(lambda m: note(Path(m.group(1)).name), markdown)
+def _inert(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    if kind == "image":
+        return _image_note(match["alt"], match["src"])
+    if kind == "link":
+        return f"{match['text']} (`{match['href'].strip()}`)"
+    if kind == "definition":
+        return "\\" + match[0].lstrip()
+    if kind == "autolink":
+        return f"`{match['auto']}`"
+    if kind == "tag":
+        name = match["name"].lower()
+        if name in _PLAIN_TAGS and not match["attrs"].strip(" /"):
+            return match[0]
+        if name == "img":
+            src = re.search(r"\bsrc=[\"']?([^\"'\s>]+)", match["attrs"])
+            return _image_note("", src.group(1) if src else "")
+        return "&lt;" + match[0][1:]
+    if kind == "url":
+        return f"`{match[0]}`"
+    return match[0] + ZERO_WIDTH  # mention or reference
+
+
+def _outside_code(markdown: str, transform: Callable[[str], str]) -> str:
+    """Apply `transform` to the text outside fenced code blocks and inline code spans."""
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None
+    for line in markdown.splitlines(keepends=True):
+        opened = _FENCE.match(line)
+        if fence is None and opened:
+            fence = opened.group(1)
+        elif fence is not None:
+            if line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
+                fence = None
+            out.append(line)
+            continue
+        else:
+            prose.append(line)
+            continue
+        out.append(_spans("".join(prose), transform))
+        prose = []
+        out.append(line)
+    out.append(_spans("".join(prose), transform))
+    return "".join(out)
+
+
+def _spans(text: str, transform: Callable[[str], str]) -> str:
+    pieces, last = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        pieces += [transform(text[last : span.start()]), span.group(0)]
+        last = span.end()
+    return "".join([*pieces, transform(text[last:])])
+
+
+def neutralise(markdown: str) -> str:
+    """Make an untrusted report safe to post under the bot's name.
+
+    The report is built by the pull request's own code, which a fork controls: images
+    (which every reader's browser would load), links and raw HTML become inert text,
+    and @mentions and #references stop notifying people or linking issues. Code blocks
+    are left as they are: nothing inside them renders or notifies.
+    """
+    return _outside_code(markdown, lambda text: _UNTRUSTED.sub(_inert, text))
 
 
 def truncate(markdown: str, limit: int = MAX_CHARS) -> str:
@@ -59,16 +136,7 @@ def truncate(markdown: str, limit: int = MAX_CHARS) -> str:
 
 
 def sanitize(markdown: str) -> str:
-    return truncate(strip_local_images(markdown))
-
-
-def run_url(env: dict[str, str]) -> str | None:
-    """Link to this workflow run, from the variables GitHub Actions sets."""
-    keys = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    if not all(env.get(k) for k in keys):
-        return None
-    server, repo, run = (env[k] for k in keys)
-    return f"{server}/{repo}/actions/runs/{run}"
+    return truncate(neutralise(markdown))
 
 
 def _read(path: Path) -> str | None:
@@ -79,14 +147,13 @@ def build(
     report: str | None,
     checks: str | None,
     gate: str | None,
-    url: str | None = None,
     extras: list[str] | None = None,
 ) -> str:
     """Assemble the comment; a missing part says why it is missing instead of vanishing.
 
     `extras` are optional sections (feature cost, tuning check, training cost) placed after
-    the report;
-    an absent one is simply left out, as those commands are not part of every pipeline.
+    the report; an absent one is simply left out, as those commands are not part of every
+    pipeline. The link to the run is added by the poster, from the event (`footer`).
     """
     parts = [
         report.strip()
@@ -100,11 +167,13 @@ def build(
         parts.append(f"### Quality gate\n\n```text\n{gate.strip() or '(no output)'}\n```")
     else:
         parts.append("### Quality gate: did not run")
-    where = f"[workflow run]({url})" if url else "the workflow run"
-    parts.append(
-        f"<sub>Charts (PNG), report.md and logs: {where}, artifact `{ARTIFACT_NAME}`.</sub>"
-    )
     return sanitize("\n\n".join(parts) + "\n")
+
+
+def footer(url: str | None) -> str:
+    """Where the rest is: the run's artifact. Added after `neutralise`, so the link works."""
+    where = f"[workflow run]({url})" if url else "the workflow run"
+    return f"<sub>Charts (PNG), report.md and logs: {where}, artifact `{ARTIFACT_NAME}`.</sub>"
 
 
 def body_main(argv: list[str]) -> int:
@@ -117,13 +186,7 @@ def body_main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=BODY_FILE)
     args = parser.parse_args(argv)
     extras = [text for text in map(_read, EXTRA_FILES) if text is not None]
-    text = build(
-        _read(REPORT_FILE),
-        _read(VERIFY_FILE),
-        _read(GATE_FILE),
-        run_url(dict(os.environ)),
-        extras,
-    )
+    text = build(_read(REPORT_FILE), _read(VERIFY_FILE), _read(GATE_FILE), extras)
     write_text(args.out, text)
     if args.pr is not None:
         meta = {"pr": args.pr, "head_sha": args.head_sha}

@@ -1,9 +1,12 @@
 """Post or update the pull request's one report comment, from the `workflow_run` workflow.
 
-This runs with a write token, so it trusts nothing in the artifact: the PR number must
-name an open pull request whose head is the commit the triggering run built (checked
-with GitHub's API), and the body is sanitised again. CML is pinned to an exact version
-and finds its earlier comment by the watermark title, so a PR never collects a pile.
+This runs with a write token, so it trusts nothing in the artifact: the PR number must name
+an open pull request whose head is the commit the triggering run built (checked with
+GitHub's API), and the body is neutralised (images, links, HTML, mentions: see
+`comment.neutralise`). The comment keeps CML's format, its watermark, so a team that runs
+`cml comment update --watermark-title="gitops-ml pull-request report"` itself updates this
+same comment. Finding the comment is ours, not CML's: CML 0.20.6 reads only the first 30
+comments of a pull request and then posts a duplicate; here every page is read.
 """
 
 from __future__ import annotations
@@ -12,18 +15,55 @@ import argparse
 import json
 import os
 import re
-import shlex
-import subprocess
 import sys
-import tempfile
-import urllib.request
 from pathlib import Path
+from typing import Any
 
-from gitops_ml.ci.comment import BODY_FILE, PR_FILE, WATERMARK_TITLE, sanitize
+from gitops_ml.ci.comment import BODY_FILE, PR_FILE, WATERMARK_TITLE, footer, sanitize
+from gitops_ml.ci.github import GitHub
 from gitops_ml.errors import UserError
 
-CML_VERSION = "0.20.6"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+# CML's watermark: an empty image whose title names the report, with the commit as anchor.
+WATERMARK_IMAGE = "https://cml.dev/watermark.png"
+# The account GITHUB_TOKEN posts as; only its comments are ever edited (a comment anyone
+# else wrote with the same watermark is left alone, and cannot take the report's place).
+DEFAULT_AUTHOR = "github-actions[bot]"
+
+
+def _cml_title(label: str = WATERMARK_TITLE) -> str:
+    """The watermark title as CML writes it (GitHub escapes these characters on storage)."""
+    title = f"CML watermark {label}".strip()
+    for char in "_*[<":
+        title = title.replace(char, "\\" + char)
+    return title
+
+
+def watermark(sha: str) -> str:
+    return f'![]({WATERMARK_IMAGE}#{sha} "{_cml_title()}")'
+
+
+_WATERMARK = re.compile(
+    rf'!\[\]\({re.escape(WATERMARK_IMAGE)}#[0-9a-fA-F]+ "{re.escape(_cml_title())}"\)'
+)
+
+
+def is_report(comment: dict[str, Any], author: str = DEFAULT_AUTHOR) -> bool:
+    """A comment this workflow (or `cml comment update` with the same title) posted."""
+    login = (comment.get("user") or {}).get("login")
+    return login == author and bool(_WATERMARK.search(str(comment.get("body") or "")))
+
+
+def upsert(gh: GitHub, number: int, body: str, sha: str, author: str = DEFAULT_AUTHOR) -> str:
+    """Update the newest report comment on the PR, or post the first one; say which."""
+    text = f"{body.rstrip()}\n\n{watermark(sha)}\n"
+    ours = [c for c in gh.paginate(f"issues/{number}/comments") if is_report(c, author)]
+    if ours:
+        comment_id = ours[-1]["id"]
+        gh.call("PATCH", f"issues/comments/{comment_id}", {"body": text})
+        return f"updated the report comment {comment_id} on #{number}"
+    created = gh.call("POST", f"issues/{number}/comments", {"body": text})
+    return f"posted the report comment {created['id']} on #{number}"
 
 
 def locate(artifact: Path) -> Path:
@@ -51,7 +91,7 @@ def read_pr_number(artifact: Path) -> int:
     return number
 
 
-def stale_reason(pull: dict, head_sha: str) -> str | None:
+def stale_reason(pull: dict[str, Any], head_sha: str) -> str | None:
     """Why this report must not be posted on `pull`, or None when it belongs there.
 
     The PR's current head must be the commit the triggering run built: otherwise a newer
@@ -65,39 +105,24 @@ def stale_reason(pull: dict, head_sha: str) -> str | None:
     return None
 
 
-def fetch_pull(number: int, env: dict[str, str]) -> dict:
-    keys = ("GITHUB_API_URL", "GITHUB_REPOSITORY", "GITHUB_TOKEN")
-    missing = [k for k in keys if not env.get(k)]
-    if missing:
-        raise UserError("environment", ", ".join(missing), "not set", "run inside GitHub Actions")
-    api, repo, token = (env[k] for k in keys)
-    request = urllib.request.Request(
-        f"{api}/repos/{repo}/pulls/{number}",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+def _trusted_section(env: dict[str, str]) -> str:
+    """A section this (trusted) workflow wrote itself, e.g. the DVC remote check."""
+    path = env.get("REMOTE_SUMMARY")
+    if path and Path(path).is_file():
+        return Path(path).read_text(encoding="utf-8").strip()
+    return ""
 
 
-def cml_command(number: int, body: Path) -> list[str]:
-    """`cml comment update` for one PR: no image upload, found again by its watermark."""
-    return [
-        "npx",
-        "--yes",
-        f"@dvcorg/cml@{CML_VERSION}",
-        "comment",
-        "update",
-        f"--target=pr/{number}",
-        f"--watermark-title={WATERMARK_TITLE}",
-        "--no-publish",
-        str(body),
-    ]
+def compose(untrusted: str, env: dict[str, str]) -> str:
+    """The posted body: the artifact's text neutralised, then what this workflow vouches for."""
+    parts = [sanitize(untrusted).strip(), _trusted_section(env), footer(env.get("REPORT_RUN_URL"))]
+    return "\n\n".join(part for part in parts if part) + "\n"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m gitops_ml ci-comment", description=__doc__)
     parser.add_argument("artifact", type=Path, help="folder of the downloaded pr-report artifact")
-    parser.add_argument("--dry-run", action="store_true", help="print the CML command only")
+    parser.add_argument("--dry-run", action="store_true", help="print the body; call no API")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     head_sha = env.get("HEAD_SHA", "")
@@ -105,21 +130,17 @@ def main(argv: list[str]) -> int:
         raise UserError("HEAD_SHA", "", f"not a commit SHA: {head_sha!r}", "set it from the event")
     folder = locate(args.artifact)
     number = read_pr_number(folder)
-    if not args.dry_run:
-        reason = stale_reason(fetch_pull(number, env), head_sha)
-        if reason:
-            print(f"not posting: {reason}", file=sys.stderr)
-            return 0
     source = folder / BODY_FILE.name
     if not source.is_file():
         raise UserError(str(source), "", "missing from the artifact", "re-run PR training")
-    with tempfile.TemporaryDirectory() as tmp:
-        body = Path(tmp, "comment.md")
-        body.write_text(sanitize(source.read_text(encoding="utf-8")), encoding="utf-8")
-        command = cml_command(number, body)
-        print(shlex.join(command), file=sys.stderr)
-        if args.dry_run:
-            return 0
-        env["ITERATIVE_DO_NOT_TRACK"] = "1"
-        env.setdefault("REPO_TOKEN", env["GITHUB_TOKEN"])
-        return subprocess.run(command, env=env, check=False).returncode
+    body = compose(source.read_text(encoding="utf-8"), env)
+    if args.dry_run:
+        print(f"would post on #{number} (head {head_sha}):\n{body}")
+        return 0
+    gh = GitHub.from_env(env)
+    reason = stale_reason(gh.call("GET", f"pulls/{number}"), head_sha)
+    if reason:
+        print(f"not posting: {reason}", file=sys.stderr)
+        return 0
+    print(upsert(gh, number, body, head_sha, env.get("REPORT_COMMENT_AUTHOR") or DEFAULT_AUTHOR))
+    return 0
