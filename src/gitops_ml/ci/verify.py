@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from gitops_ml.atomic import write_text
+from gitops_ml.ci.remote import FIX_REAL_REMOTE, runner_folder_problem, shown
 from gitops_ml.config import METRICS_FILE, PLOTS_DIR
 from gitops_ml.registry import git
 
@@ -53,11 +54,6 @@ class Check:
 
 def _git(*args: str) -> str:
     return git.run(*args).stdout
-
-
-def _shown(paths: list[str], limit: int = 10) -> str:
-    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
-    return ", ".join(paths[:limit]) + more
 
 
 def _status_paths() -> list[str]:
@@ -108,7 +104,7 @@ def check_metrics_committed() -> Check:
     changed += _git("ls-files", "--others", "--exclude-standard", "--", *paths).splitlines()
     if not changed:
         return Check("metrics committed as reproduced", True)
-    return Check("metrics committed as reproduced", False, _shown(sorted(changed)), FIX_REPRO)
+    return Check("metrics committed as reproduced", False, shown(sorted(changed)), FIX_REPRO)
 
 
 def check_clean() -> Check:
@@ -123,7 +119,7 @@ def check_clean() -> Check:
     return Check(
         "workspace clean after repro",
         False,
-        _shown(paths),
+        shown(paths),
         "commit these files (or add generated ones to .gitignore / .dvcignore)",
     )
 
@@ -132,6 +128,9 @@ def check_cloud(repo) -> Check:  # type: ignore[no-untyped-def]
     """Every output of the commit is in the DVC remote, so another clone can `dvc pull` it."""
     name = "outputs in the DVC remote"
     remote = repo.config["core"].get("remote") or "(no default remote)"
+    problem = runner_folder_problem(str(repo.config["remote"].get(remote, {}).get("url", "")))
+    if problem:
+        return Check(name, False, problem, FIX_REAL_REMOTE)
     try:
         missing = repo.status(cloud=True)
     except Exception as err:  # DVC raises many error types for network and auth problems
@@ -145,8 +144,8 @@ def check_cloud(repo) -> Check:  # type: ignore[no-untyped-def]
         )
     if not missing:
         return Check(name, True, f"remote {remote!r}")
-    shown = _shown(sorted(missing))
-    return Check(name, False, f"not in remote {remote!r}: {shown}", "run `make push` (dvc push)")
+    listed = shown(sorted(missing))
+    return Check(name, False, f"not in remote {remote!r}: {listed}", "run `make push` (dvc push)")
 
 
 def run_checks(cloud: bool = False) -> list[Check]:
