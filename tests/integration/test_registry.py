@@ -14,12 +14,15 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import MODEL, Project, base_env
+from tests.support.github_double import GitHubDouble, serve
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +110,12 @@ def registered_seed(bare_seed: Path) -> Path:
 def empty(bare_seed: Path, tmp_path: Path) -> Registry:
     """An origin where nothing is registered yet."""
     return Registry(bare_seed, tmp_path)
+
+
+@pytest.fixture
+def stack() -> Iterator[ExitStack]:
+    with ExitStack() as exits:
+        yield exits
 
 
 @pytest.fixture
@@ -274,8 +283,19 @@ def _gto_json(project: Project, *args: str) -> object:
     return json.loads(project.run(str(Path(sys.executable).parent / "gto"), *args, "--json").stdout)
 
 
+def _actions_env(github: GitHubDouble, run_id: int) -> dict[str, str]:
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_API_URL": github.url,
+        "GITHUB_REPOSITORY": github.repo,
+        "GITHUB_TOKEN": github.token,
+        "GITHUB_RUN_ID": str(run_id),
+        "GITHUB_SERVER_URL": "https://github.com",
+    }
+
+
 def test_promotion_follows_the_stage_order_needs_approval_for_prod_and_rolls_back(
-    registry: Registry,
+    registry: Registry, stack: ExitStack
 ) -> None:
     ci = registry.clone("ci")
     merge(ci, "retrain")
@@ -284,7 +304,10 @@ def test_promotion_follows_the_stage_order_needs_approval_for_prod_and_rolls_bac
 
     local = ops.make("promote", "STAGE=prod", "VERSION=v1.0.0", check=False)
     assert "needs approval" in local.stderr and "Promote model" in local.stderr
-    ops.env["GITHUB_ACTIONS"] = "true"  # what GitHub's runner sets in the approval workflow
+    github = stack.enter_context(serve(GitHubDouble()))
+    github.protect("prod")
+    github.approve(77, "prod", login="lead")
+    ops.env.update(_actions_env(github, run_id=77))  # what GitHub's runner sets in the workflow
     unordered = ops.make("promote", "STAGE=prod", "VERSION=v1.0.0", check=False)
     assert "was never in 'staging'" in unordered.stderr
     assert "make promote STAGE=staging VERSION=v1.0.0" in unordered.stderr
@@ -329,7 +352,34 @@ def test_promotion_follows_the_stage_order_needs_approval_for_prod_and_rolls_bac
     }
     assert any(e["ref"] == f"{MODEL}#prod#5" and e["version"] == "v1.0.0" for e in history)
     message = fresh.git("tag", "-l", "--format=%(contents)", f"{MODEL}#prod#5").stdout
-    assert "rollback from v1.1.0" in message
+    assert "rollback from v1.1.0" in message and "approved by lead" in message
+
+
+@pytest.mark.parametrize(
+    ("environment", "approved", "said"),
+    [
+        (None, False, "does not exist"),
+        ("unprotected", False, "has no required reviewers, so this run was approved by nobody"),
+        ("protected", False, "was not approved by a reviewer"),
+    ],
+)
+def test_prod_is_refused_when_github_shows_no_approval(
+    registry: Registry, stack: ExitStack, environment: str | None, approved: bool, said: str
+) -> None:
+    """GitHub creates a missing environment without protection: the job then runs unapproved."""
+    ops = registry.clone("ops")
+    github = stack.enter_context(serve(GitHubDouble()))
+    if environment == "unprotected":
+        github.environments["prod"] = {"name": "prod", "protection_rules": []}
+    elif environment == "protected":
+        github.protect("prod")
+        github.approve(5, "staging")  # an approval elsewhere does not count
+    ops.env.update(_actions_env(github, run_id=5))
+    ops.make("promote", "STAGE=staging", "VERSION=v1.0.0")  # staging needs no approval
+    refused = ops.make("promote", "STAGE=prod", "VERSION=v1.0.0", check=False)
+    assert refused.returncode != 0 and said in refused.stderr
+    assert "Settings -> Environments -> prod" in refused.stderr or "approve" in refused.stderr
+    assert [t for t in registry.tags() if "#prod#" in t] == []
 
 
 def test_which_model_names_the_version_a_commit_registered_or_carries(registry: Registry) -> None:

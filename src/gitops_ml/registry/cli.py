@@ -99,6 +99,34 @@ def release_main(argv: list[str]) -> int:
     return 0
 
 
+def deploy_main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stage", required=True)
+        p.add_argument("--version", required=True)
+
+    args = _parser(
+        "deploy", "Deploy the version a stage holds (the template: a checked bundle).", build
+    ).parse_args(argv)
+    from gitops_ml.registry.deploy import deploy
+
+    with _gto_errors():
+        print(deploy(args.stage, args.version))
+    return 0
+
+
+def release_inputs_main(argv: list[str]) -> int:
+    _parser(
+        "release-inputs",
+        "Pull HEAD's model and the card's inputs, else rebuild them and prove they match dvc.lock.",
+        lambda p: None,
+    ).parse_args(argv)
+    from gitops_ml.registry.release import release_inputs
+
+    with _gto_errors():
+        print(release_inputs())
+    return 0
+
+
 def _append_summary(path: str | None, title: str, text: str) -> None:
     """Append a titled section to a Markdown file (the GitHub job summary), if one is given."""
     if path:

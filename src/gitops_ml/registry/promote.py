@@ -2,8 +2,10 @@
 
 GTO itself lets any version jump to any stage; here the order in `.gto` is enforced (a
 version enters a stage only after it was in the one before), and the stages listed in
-`registry.approval_stages` are assigned only by the approval workflow, which runs in a
-GitHub environment whose required reviewers are the approval.
+`registry.approval_stages` are assigned only by the Promote workflow, whose job runs in the
+GitHub environment named after the stage. GitHub creates a missing environment without
+protection, so nothing would be approved: in CI, promote asks GitHub's API whether that
+environment has required reviewers and who approved this run, and refuses otherwise.
 
 Rollback is the same command with an earlier version. GTO shows a stage on the highest
 version that holds it, so a rollback also unassigns (`gto unassign`) the stage from the
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from gitops_ml.ci.github import GitHub
 from gitops_ml.errors import UserError
 from gitops_ml.registry import git, lineage, settings, tags
 from gitops_ml.registry.versions import SemVer
@@ -40,19 +43,57 @@ def _check_order(stage: str, order: list[str], found: tags.Registered, name: str
         )
 
 
-def _audit_line() -> str:
-    """Where the assignment was made: the workflow run, when there is one."""
+def require_approval(stage: str, gh: GitHub, run_id: str) -> list[str]:
+    """Who approved this run in the environment `stage`; a UserError when nobody could have."""
+    where = f"GitHub environment {stage!r}"
+    setup = (
+        f"Settings -> Environments -> {stage}: add required reviewers (on a private repository "
+        "this needs GitHub Team or Enterprise: docs/ci.md), then run the promotion again"
+    )
+    environment = gh.get_or_none(f"environments/{stage}")
+    rules = (environment or {}).get("protection_rules") or []
+    if not any(rule.get("type") == "required_reviewers" for rule in rules):
+        problem = (
+            "has no required reviewers, so this run was approved by nobody"
+            if environment
+            else "does not exist"
+        )
+        raise UserError(where, "protection_rules", problem, setup)
+    approvals = gh.call("GET", f"actions/runs/{run_id}/approvals") or []
+    approvers = sorted(
+        {
+            str(a["user"]["login"])
+            for a in approvals
+            if a.get("state") == "approved"
+            and any(e.get("name") == stage for e in a.get("environments") or [])
+        }
+    )
+    if not approvers:
+        raise UserError(
+            where,
+            "approvals",
+            f"run {run_id} was not approved by a reviewer of the environment",
+            "start the promotion again and have a required reviewer approve it",
+        )
+    return approvers
+
+
+def _audit_line(approvers: list[str]) -> str:
+    """Where the assignment was made: the workflow run and its approvers, when there is one."""
     keys = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
     server, repo, run = (os.environ.get(k) for k in keys)
     if server and repo and run:
         actor = os.environ.get("GITHUB_ACTOR")
-        return f"approved run: {server}/{repo}/actions/runs/{run}" + (
+        text = f"approved run: {server}/{repo}/actions/runs/{run}" + (
             f" by {actor}" if actor else ""
         )
+        return text + (f"; approved by {', '.join(approvers)}" if approvers else "")
     return "assigned locally"
 
 
-def _attempt(name: str, stage: str, version: str, order: list[str]) -> tuple[Promotion, list[str]]:
+def _attempt(
+    name: str, stage: str, version: str, order: list[str], approvers: list[str]
+) -> tuple[Promotion, list[str]]:
     import gto.api
 
     found = next((r for r in tags.registered(name) if str(r.version) == version), None)
@@ -74,7 +115,7 @@ def _attempt(name: str, stage: str, version: str, order: list[str]) -> tuple[Pro
         if newer
         else (f"replaces {current}" if current else "first in stage")
     )
-    audit = _audit_line()
+    audit = _audit_line(approvers)
     # GTO refuses a stage a version had before unless forced; re-entering it is a rollback.
     event = gto.api.assign(
         ".",
@@ -107,15 +148,18 @@ def promote(stage: str, version: str, push: bool = True) -> Promotion:
         raise UserError(
             ".gto", "stages", f"unknown stage {stage!r}", f"use one of: {', '.join(order)}"
         )
-    if stage in conf.approval_stages and os.environ.get(CI_FLAG) != "true":
-        raise UserError(
-            "make promote",
-            "STAGE",
-            f"{stage!r} needs approval and is assigned only by the Promote workflow",
-            f"run it: Actions -> Promote model -> Run workflow (stage {stage}, version {version})",
-        )
+    approvers: list[str] = []
+    if stage in conf.approval_stages:
+        if os.environ.get(CI_FLAG) != "true":
+            raise UserError(
+                "make promote",
+                "STAGE",
+                f"{stage!r} needs approval and is assigned only by the Promote workflow",
+                f"run it: Actions -> Promote model -> Run workflow (stage {stage}, version {version})",
+            )
+        approvers = require_approval(stage, GitHub.from_env(), os.environ.get("GITHUB_RUN_ID", ""))
     name = lineage.current_artifact(conf).name
     remote = conf.remote if push and git.has_remote(conf.remote) else None
     if push and not remote:
         print(f"promote: no git remote {conf.remote!r}; the tags stay local (push them yourself)")
-    return tags.with_retries(remote, lambda: _attempt(name, stage, version, order))
+    return tags.with_retries(remote, lambda: _attempt(name, stage, version, order, approvers))

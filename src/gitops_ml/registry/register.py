@@ -7,13 +7,10 @@ runs never push the same version: the remote's tag refs decide, the loser starts
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 
 from gitops_ml import config, gate, params
+from gitops_ml.ci.github import GitHub
 from gitops_ml.errors import UserError
 from gitops_ml.registry import git, lineage, settings, tags, versions
 from gitops_ml.registry.lineage import Snapshot
@@ -26,20 +23,27 @@ class Outcome:
     exit_code: int = 0
 
 
-def pr_labels(commit: str) -> list[str]:
-    """Labels of the pull request that merged `commit`, when running in GitHub Actions."""
-    repo, token = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GH_TOKEN")
-    if not (repo and token and shutil.which("gh")):
+MAX_PULLS = 50  # merges read for labels since the last version: a bound on API calls
+
+
+def pr_labels(commits: list[str]) -> list[str]:
+    """Labels of the pull requests that merged `commits`, when running in GitHub Actions.
+
+    Every merge since the last version counts, not only HEAD's: when a newer push
+    supersedes a queued release run, its run registers all of those changes at once.
+    """
+    if not GitHub.available():
         return []
-    proc = subprocess.run(
-        ["gh", "api", f"repos/{repo}/commits/{commit}/pulls", "--jq", "[.[].labels[].name]"],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        print(f"register: could not read PR labels ({proc.stderr.strip()}); ignoring them")
-        return []
-    return [str(label) for label in json.loads(proc.stdout or "[]")]
+    gh = GitHub.from_env()
+    labels: list[str] = []
+    for commit in commits[:MAX_PULLS]:
+        try:
+            pulls = gh.call("GET", f"commits/{commit}/pulls")
+        except UserError as err:
+            print(f"register: could not read PR labels ({err.problem}); ignoring them")
+            return labels
+        labels += [str(label["name"]) for pull in pulls or [] for label in pull.get("labels", [])]
+    return labels
 
 
 def requested_level(bump: str | None, since: str | None, commit: str) -> tuple[str | None, str]:
@@ -47,10 +51,11 @@ def requested_level(bump: str | None, since: str | None, commit: str) -> tuple[s
     if bump:  # register() has checked it is one of versions.LEVELS
         return bump, f"BUMP={bump}"
     found: list[tuple[str, str]] = []
-    found += [
-        (lvl, f"PR label release:{lvl}") for lvl in versions.levels_from_labels(pr_labels(commit))
-    ]
     span = f"{since}..{commit}" if since else commit
+    merges = git.out("rev-list", "--first-parent", span).split() if since else [commit]
+    found += [
+        (lvl, f"PR label release:{lvl}") for lvl in versions.levels_from_labels(pr_labels(merges))
+    ]
     messages = git.out("log", "--format=%B%x00", span).split("\0")
     found += [
         (lvl, f"commit trailer 'Release: {lvl}'") for lvl in versions.levels_from_messages(messages)

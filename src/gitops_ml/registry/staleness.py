@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from gitops_ml.errors import UserError
 from gitops_ml.registry import lineage, settings, tags
 
 SECONDS_PER_DAY = 86400
@@ -60,23 +59,13 @@ def production_age(now: datetime | None = None) -> tuple[str, ModelAge | None]:
     """The production stage's name and its model's age; None when no version holds it."""
     conf = settings.load()
     name = lineage.current_artifact(conf).name
-    stage = tags.stages()[-1]
-    versions = tags.registered(name)
-    version = tags.in_stage(name, stage) if versions else None
-    if version is None:
-        return stage, None
-    found = next((v for v in versions if str(v.version) == version), None)
+    stage, found = tags.in_production(name)
     if found is None:
-        raise UserError(
-            "git tags",
-            f"{name}#{stage}",
-            f"{version} is in {stage} but has no registration tag {name}@{version}",
-            "fetch all tags (`git fetch --tags`), or register the version before promoting it",
-        )
+        return stage, None
     return stage, ModelAge(
         name=name,
         stage=stage,
-        version=version,
+        version=str(found.version),
         tag=found.tag,
         registered_at=found.registered_at,
         in_stage_since=found.stage_since.get(stage),

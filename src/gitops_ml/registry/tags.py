@@ -98,6 +98,24 @@ def in_stage(name: str, stage: str) -> str | None:
     return found[0].version if found else None
 
 
+def in_production(name: str) -> tuple[str, Registered | None]:
+    """The last stage of `.gto` (production) and the registered version in it, if any."""
+    stage = stages()[-1]
+    versions = registered(name)
+    version = in_stage(name, stage) if versions else None
+    if version is None:
+        return stage, None
+    found = next((v for v in versions if str(v.version) == version), None)
+    if found is None:
+        raise UserError(
+            "git tags",
+            f"{name}#{stage}",
+            f"{version} is in {stage} but has no registration tag {name}@{version}",
+            "fetch all tags (`git fetch --tags`), or register the version before promoting it",
+        )
+    return stage, found
+
+
 def stages() -> list[str]:
     """Stages in promotion order, as declared in `.gto`."""
     import gto.api
