@@ -63,6 +63,26 @@ def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
     return data.read_bytes(payload, p.data.path, p.data.file_format, p.data.csv)
 
 
+def default_reference() -> tuple[str, str]:
+    """(revision, what it is): the data the production model was trained on.
+
+    A scheduled monitor compares what the model in production learned from with the newest
+    data; comparing HEAD's data with itself would never find drift. Without a version in
+    production, the latest registered version; without any, HEAD (said in the report).
+    """
+    from gitops_ml.registry import lineage, settings, tags
+
+    name = lineage.current_artifact(settings.load()).name
+    stage, found = tags.in_production(name)
+    if found is None:
+        versions = tags.registered(name)
+        if not versions:
+            return "HEAD", f"HEAD's data (no version of {name} is registered yet)"
+        found, stage = versions[-1], "no stage: the latest registered version"
+    where = stage if stage.startswith("no stage") else f"in {stage}"
+    return found.commit, f"the training data of {found.tag} ({where}, commit {found.commit[:12]})"
+
+
 def read_current(current: str, p: params.Params) -> pd.DataFrame:
     path = Path(current)
     if not path.is_file():
@@ -185,10 +205,21 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Drift report",
         "",
-        f"Reference: `{report['reference']}` ({report['rows_reference']} rows). "
+        f"Reference: {_what(report)} ({report['rows_reference']} rows). "
         f"Current: `{report['current']}` ({report['rows_current']} rows).",
         "",
         verdict,
+        *(
+            [
+                "",
+                "**Nothing new to compare**: reference and current hold the same rows. New data "
+                "reaches the monitor when `data.dvc` on the default branch changes, or set "
+                "CURRENT (the workflow's `current` input or the repository variable "
+                "`DRIFT_CURRENT`) to where fresh data lands (docs/data-and-model-trust.md).",
+            ]
+            if report.get("same_data")
+            else []
+        ),
         "",
         "## Predictions of the current model",
         "",
@@ -226,6 +257,12 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _what(report: dict[str, Any]) -> str:
+    described = report.get("reference_is")
+    ref = f"`{report['reference']}`"
+    return ref if not described or described == report["reference"] else f"{described}, {ref}"
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -236,7 +273,9 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def compare(reference: str, current: str, p: params.Params) -> dict[str, Any]:
+def compare(
+    reference: str, current: str, p: params.Params, described: str | None = None
+) -> dict[str, Any]:
     """The whole comparison as one JSON-ready mapping."""
     ref, cur = read_reference(reference, p), read_current(current, p)
     spec = data.FeatureSpec.load() if config.FEATURES_FILE.is_file() else None
@@ -248,6 +287,8 @@ def compare(reference: str, current: str, p: params.Params) -> dict[str, Any]:
     predictions = prediction_findings(ref, cur, p, spec) if config.MODEL_FILE.is_file() else []
     report = {
         "reference": reference,
+        "reference_is": described or reference,
+        "same_data": ref.equals(cur),
         "current": current,
         "rows_reference": len(ref),
         "rows_current": len(cur),
@@ -264,12 +305,16 @@ def main(argv: list[str]) -> int:
 
     p = params.load()
     parser = argparse.ArgumentParser(prog="gitops_ml drift")
-    parser.add_argument("--reference", default="HEAD", help="git revision or data file")
+    parser.add_argument(
+        "--reference",
+        help="git revision or data file (default: the production model's training data)",
+    )
     parser.add_argument("--current", default=p.data.path, help="data file (default: data.path)")
     parser.add_argument("--markdown", type=Path, default=MD_FILE)
     parser.add_argument("--json", type=Path, default=JSON_FILE)
     args = parser.parse_args(argv)
-    report = compare(args.reference, args.current, p)
+    reference, described = (args.reference, None) if args.reference else default_reference()
+    report = compare(reference, args.current, p, described)
     write_text(args.json, json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text(args.markdown, render_markdown(report))
     drifted = [f["name"] for f in report["predictions"] + report["features"] if f["drifted"]]

@@ -54,3 +54,33 @@ def test_unknown_reference_is_a_user_error(trained: Project) -> None:
         in proc.stderr
     )
     assert not (trained.root / "drift.json").exists()
+
+
+def test_by_default_the_monitor_compares_the_prod_models_training_data_and_says_so(
+    trained: Project,
+) -> None:
+    """Comparing HEAD's data with itself can never find drift: the default reference is the
+    data of the version in prod, and the report names it."""
+    alone = trained.make("drift")  # nothing registered yet: HEAD, and it says so
+    report = json.loads((trained.root / "drift.json").read_text())
+    assert report["reference"] == "HEAD" and report["same_data"] is True
+    markdown = (trained.root / "drift.md").read_text()
+    assert "no version of classifier is registered yet" in markdown
+    assert "**Nothing new to compare**" in markdown and "DRIFT_CURRENT" in markdown
+    assert "none above thresholds" in alone.stdout
+
+    trained_on = trained.git("rev-parse", "HEAD").stdout.strip()
+    trained.release("v1.0.0", (30, 20, 10), event=1)
+    frame = pd.read_csv(trained.root / DATA)
+    frame["worst_concave_points"] *= 1.8
+    frame.to_csv(trained.root / DATA, index=False)
+    trained.dvc("add", "data")
+    trained.commit("New data arrives", "data.dvc")
+    shifted = trained.make("drift", check=False)
+    assert shifted.returncode != 0 and "drift: DETECTED" in shifted.stderr
+    report = json.loads((trained.root / "drift.json").read_text())
+    assert report["reference"] == trained_on and report["same_data"] is False
+    assert (
+        f"the training data of classifier@v1.0.0 (in prod, commit {trained_on[:12]})"
+        in (trained.root / "drift.md").read_text()
+    )

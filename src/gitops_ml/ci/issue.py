@@ -1,0 +1,44 @@
+"""`make drift-issue`: open, or update, the one open drift issue with drift.md.
+
+Called by the monitor's `issue` job, the only job allowed to write issues. Standard
+library only (no `make setup`): it reads drift.md and talks to GitHub's REST API.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gitops_ml.ci.github import GitHub
+from gitops_ml.errors import UserError
+
+TITLE = "Data drift detected"
+
+
+def open_issue(gh: GitHub, title: str) -> dict | None:
+    """The oldest open issue (not pull request) with exactly this title, read across all pages."""
+    found = [
+        issue
+        for issue in gh.paginate("issues", state="open")
+        if "pull_request" not in issue and issue.get("title") == title
+    ]
+    return min(found, key=lambda issue: issue["number"]) if found else None
+
+
+def upsert(gh: GitHub, body: str, title: str = TITLE) -> str:
+    existing = open_issue(gh, title)
+    if existing:
+        gh.call("PATCH", f"issues/{existing['number']}", {"body": body})
+        return f"updated issue #{existing['number']}"
+    created = gh.call("POST", "issues", {"title": title, "body": body})
+    return f"opened issue #{created['number']}"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gitops_ml drift-issue", description=__doc__)
+    parser.add_argument("--body", type=Path, default=Path("drift.md"))
+    args = parser.parse_args(argv)
+    if not args.body.is_file():
+        raise UserError(str(args.body), "", "not found", "run `make drift` first")
+    print(upsert(GitHub.from_env(), args.body.read_text(encoding="utf-8")))
+    return 0
