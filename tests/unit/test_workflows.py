@@ -64,7 +64,8 @@ def test_every_action_is_pinned_to_a_commit_sha_with_its_tag_in_a_comment(path: 
             continue  # a local action lives in this repository
         assert PINNED.match(ref), f"{path.name}:{number}: {ref} is not pinned to a full SHA"
         assert TAG_COMMENT.match(rest), f"{path.name}:{number}: no `# vX.Y.Z` tag comment"
-    assert found == sum(1 for s in steps(path) if "uses" in s)
+    calls = sum(1 for job in jobs(path).values() if "uses" in job)  # reusable workflows
+    assert found == sum(1 for s in steps(path) if "uses" in s) + calls
 
 
 def test_the_same_action_is_pinned_to_the_same_commit_everywhere() -> None:
@@ -164,56 +165,94 @@ def test_comment_workflow_never_checks_out_or_runs_pull_request_code() -> None:
         if step.get("uses", "").startswith("actions/checkout@"):
             # no ref/repository: the default branch, i.e. this workflow's own code
             assert not {"ref", "repository"} & set(step.get("with", {}))
-    scripts = [s["run"] for s in steps(path) if "run" in s]
-    assert scripts == ['make comment ARTIFACT="$ARTIFACT"']
+    targets = [MAKE_TARGET.match(s["run"]).group(1) for s in steps(path) if "run" in s]
+    assert targets == ["setup", "remote-credentials", "remote-status", "comment"]
 
 
-def test_comment_is_posted_by_cml_at_an_exact_version_with_a_watermark() -> None:
-    from gitops_ml.ci import post
+def test_the_comment_keeps_cmls_watermark_so_cml_comment_update_finds_it() -> None:
+    """CML's own test for an updatable comment (Watermark.isIn in CML 0.20.x), here in Python."""
+    from gitops_ml.ci import comment, post
 
-    assert re.fullmatch(r"\d+\.\d+\.\d+", post.CML_VERSION)
-    command = post.cml_command(7, Path("body.md"))
-    assert f"@dvcorg/cml@{post.CML_VERSION}" in command
-    assert command[3:5] == ["comment", "update"]
-    assert "--target=pr/7" in command
-    assert any(arg.startswith("--watermark-title=") and len(arg) > 20 for arg in command)
-    assert "--no-publish" in command  # no third-party image host
+    mark = post.watermark("0123abcd" * 5)
+    title = f"CML watermark {comment.WATERMARK_TITLE}"
+    cml_pattern = rf'!\[\]\({re.escape("https://cml.dev/watermark.png")}#[0-9a-fA-F]+ "{re.escape(title)}"\)'
+    assert re.search(cml_pattern, f"report\n\n{mark}")
 
 
-def test_dvc_cache_is_keyed_on_the_lock_file() -> None:
-    caches = [
-        s
-        for s in steps(REPO_ROOT / ".github/workflows/pr-train.yml")
-        if s.get("uses", "").startswith("actions/cache@")
-    ]
-    assert len(caches) == 1
-    assert caches[0]["with"]["path"] == ".dvc/cache"
-    assert "hashFiles('dvc.lock')" in caches[0]["with"]["key"]
+def test_dvc_cache_is_restored_on_prs_saved_on_main_and_keyed_on_the_lock_file() -> None:
+    def caches(name: str, action: str) -> list[dict[str, Any]]:
+        return [
+            s
+            for s in steps(REPO_ROOT / ".github/workflows" / name)
+            if s.get("uses", "").startswith(f"actions/cache/{action}@")
+        ]
+
+    (restore,) = caches("pr-train.yml", "restore")
+    (pr_save,) = caches("pr-train.yml", "save")
+    (main_save,) = caches("ci.yml", "save")
+    for step in (restore, pr_save, main_save):
+        assert step["with"]["path"] == ".dvc/cache"
+        assert "hashFiles('dvc.lock')" in step["with"]["key"]
+    assert "!cancelled()" in pr_save["if"]  # red runs save too
+    assert not any(
+        s.get("uses", "").startswith("actions/cache@") for p in WORKFLOWS for s in steps(p)
+    ), "actions/cache saves only after a green job: restore and save explicitly"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_every_setup_uv_pins_the_uv_that_wrote_the_lock(path: Path) -> None:
+    version = re.search(r"^UV_VERSION := (\S+)$", (REPO_ROOT / "Makefile").read_text(), re.M)
+    assert version
+    for step in steps(path):
+        if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+            assert str(step["with"].get("version")) == version.group(1), path.name
+
+
+def test_queued_release_and_promotion_runs_are_never_cancelled_in_progress() -> None:
+    release = load(REPO_ROOT / ".github/workflows/release.yml")["concurrency"]
+    promote = load(REPO_ROOT / ".github/workflows/promote.yml")["concurrency"]
+    assert release["cancel-in-progress"] is False and promote["cancel-in-progress"] is False
+    # A pending request is replaced only by one for the same stage and version.
+    assert "inputs.stage" in promote["group"] and "inputs.version" in promote["group"]
+
+
+def test_promotion_runs_in_the_stages_own_environment_and_calls_the_deployment() -> None:
+    promote = jobs(REPO_ROOT / ".github/workflows/promote.yml")
+    assert promote["promote"]["environment"] == "${{ inputs.stage }}"
+    assert promote["deploy"]["uses"] == "./.github/workflows/deploy.yml"
+    assert promote["deploy"]["needs"] == "promote"
+    assert set(load(REPO_ROOT / ".github/workflows/deploy.yml")["on"]) == {
+        "workflow_call",
+        "workflow_dispatch",
+    }
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "pr-train.yml"])
 def test_uv_cache_is_enabled_and_keyed_on_the_lock_file(name: str) -> None:
     # (jobs that can write tags or releases may turn it off against cache poisoning)
-    (uv,) = [
+    uvs = [
         s
         for s in steps(REPO_ROOT / ".github/workflows" / name)
         if s.get("uses", "").startswith("astral-sh/setup-uv@")
     ]
-    assert uv["with"]["enable-cache"] is True
-    assert uv["with"]["cache-dependency-glob"] == "requirements.lock"
+    assert uvs
+    for uv in uvs:
+        assert uv["with"]["enable-cache"] is True
+        assert uv["with"]["cache-dependency-glob"] == "requirements.lock"
 
 
 def test_ci_lints_and_tests_on_every_supported_python() -> None:
-    (job,) = jobs(REPO_ROOT / ".github/workflows/ci.yml").values()
+    job = jobs(REPO_ROOT / ".github/workflows/ci.yml")["lint-and-test"]
     assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
     targets = [MAKE_TARGET.match(s["run"]).group(1) for s in job["steps"] if "run" in s]
     assert targets.index("lint") < targets.index("test")
 
 
-def test_dependabot_watches_actions_and_python_dependencies() -> None:
+def test_dependabot_watches_actions_and_python_dependencies_after_a_cooldown() -> None:
     config = yaml.safe_load((REPO_ROOT / ".github/dependabot.yml").read_text())
     ecosystems = {u["package-ecosystem"] for u in config["updates"]}
     assert {"github-actions", "pip"} <= ecosystems
+    assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
 
 
 # Variables that name a program or pass options on purpose (the caller's own shell).
