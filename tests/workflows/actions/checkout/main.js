@@ -1,0 +1,35 @@
+// Stand-in for actions/checkout with `ref:`: see action.yml.
+'use strict';
+if (!process.env.STANDIN_HOME) {
+  process.stdout.write('::error::STANDIN_HOME is not set: run workflows through tests/workflows/engine.py\n');
+  process.exit(1);
+}
+const s = require(require('path').join(process.env.STANDIN_HOME, '_lib', 'standin.js'));
+
+s.onlyInputs('actions/checkout', [
+  'repository', 'ref', 'token', 'persist-credentials', 'fetch-depth', 'fetch-tags',
+]);
+const repository = s.input('repository') || process.env.GITHUB_REPOSITORY;
+if (repository !== process.env.GITHUB_REPOSITORY) {
+  s.fail(`stand-in for actions/checkout checks out this repository only, not ${repository}`);
+}
+const git = (...args) => s.run('git', ['-C', s.workspace(), ...args]).trim();
+const ref = s.input('ref') || process.env.GITHUB_SHA;
+
+if (/^[0-9a-f]{40}$/.test(ref)) {
+  git('checkout', '--quiet', '--force', '--detach', ref);
+} else if (ref.startsWith('refs/heads/') || !ref.startsWith('refs/')) {
+  const branch = ref.replace(/^refs\/heads\//, '');
+  const isTag = !ref.startsWith('refs/') && git('ls-remote', '--tags', 'origin', `refs/tags/${ref}`);
+  if (isTag) {
+    git('fetch', '--quiet', '--no-tags', 'origin', `+refs/tags/${ref}:refs/tags/${ref}`);
+    git('checkout', '--quiet', '--force', '--detach', `refs/tags/${ref}`);
+  } else {
+    git('fetch', '--quiet', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`);
+    git('checkout', '--quiet', '--force', '-B', branch, `refs/remotes/origin/${branch}`);
+  }
+} else {
+  git('fetch', '--quiet', '--no-tags', 'origin', `+${ref}:${ref}`);
+  git('checkout', '--quiet', '--force', '--detach', ref);
+}
+s.info(`Checked out ${ref} at ${git('rev-parse', 'HEAD')} from origin (${git('remote', 'get-url', 'origin')})`);
