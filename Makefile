@@ -106,7 +106,8 @@ remote-credentials: setup ## write secret GCS_CREDENTIALS_JSON to a private file
 	  echo "remote-credentials: GCS key written outside the workspace (.dvc/config.local)"; \
 	else echo "remote-credentials: none needed (GCS_CREDENTIALS_JSON is empty)"; fi
 
-restore: data ## fetch the DVC run-cache too, so repro restores known stages instead of re-running
+restore: setup ## as `make data`, plus the DVC run-cache and BASE's outputs (for the report), when reachable
+	@$(PY) -m gitops_ml data $${BASE:+--rev "$$BASE"}
 	@$(BIN)/dvc fetch --run-cache --quiet || \
 	  echo "restore: run-cache not fetched (remote unreachable); stages will run" >&2
 

@@ -175,7 +175,9 @@ def test_the_comment_keeps_cmls_watermark_so_cml_comment_update_finds_it() -> No
 
     mark = post.watermark("0123abcd" * 5)
     title = f"CML watermark {comment.WATERMARK_TITLE}"
-    cml_pattern = rf'!\[\]\({re.escape("https://cml.dev/watermark.png")}#[0-9a-fA-F]+ "{re.escape(title)}"\)'
+    cml_pattern = (
+        rf'!\[\]\({re.escape("https://cml.dev/watermark.png")}#[0-9a-fA-F]+ "{re.escape(title)}"\)'
+    )
     assert re.search(cml_pattern, f"report\n\n{mark}")
 
 
