@@ -285,7 +285,10 @@ class Scenario:
             pull = payload["pull_request"]
             changed = self.changed_files(pull["base"]["sha"], pull["head"]["sha"], merge_base=True)
         elif event == "push" and "before" in payload:
-            changed = self.changed_files(payload["before"], payload["after"])
+            if set(payload["before"]) == {"0"}:  # a new branch: every file of its commit
+                changed = self.git("ls-tree", "-r", "--name-only", payload["after"]).splitlines()
+            else:
+                changed = self.changed_files(payload["before"], payload["after"])
         path = self.project.root / ".github" / "workflows" / workflow
         return not_triggered(path, event, payload, changed)
 

@@ -413,6 +413,8 @@ class Engine:
             "STANDIN_ARTIFACTS": str(self.artifacts),
             "STANDIN_CACHE": str(self.cache),
             "STANDIN_TOOLS": str(self.tools),
+            # where a checkout of another ref fetches from when act gave it no copy
+            "STANDIN_ORIGIN": _origin_url(repo_dir),
             **(env or {}),
         }
         for key, value in step_env.items():
@@ -502,6 +504,14 @@ def running(pid: int) -> bool:
 
 
 _PORCELAIN = re.compile(r"^(?P<status>..) (?P<path>.+)$")
+
+
+def _origin_url(repo_dir: Path) -> str:
+    """The URL of the repository's `origin` (the scenario's bare repository), or ""."""
+    proc = subprocess.run(
+        ["git", "-C", str(repo_dir), "remote", "get-url", "origin"], capture_output=True, text=True
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
 def _require_clean(repo_dir: Path) -> None:

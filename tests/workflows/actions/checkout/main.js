@@ -16,6 +16,16 @@ if (repository !== process.env.GITHUB_REPOSITORY) {
 const git = (...args) => s.run('git', ['-C', s.workspace(), ...args]).trim();
 const ref = s.input('ref') || process.env.GITHUB_SHA;
 
+// When this is the job's only checkout, act copied nothing: start the workspace from the
+// scenario's origin, as the real action starts it from GitHub (all branches and tags).
+const fs = require('fs');
+if (!fs.existsSync(require('path').join(s.workspace(), '.git'))) {
+  if (!process.env.STANDIN_ORIGIN) s.fail('STANDIN_ORIGIN is not set: the scenario repository has no origin');
+  s.run('git', ['init', '--quiet', s.workspace()]);
+  git('remote', 'add', 'origin', process.env.STANDIN_ORIGIN);
+  git('fetch', '--quiet', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
+}
+
 if (/^[0-9a-f]{40}$/.test(ref)) {
   git('checkout', '--quiet', '--force', '--detach', ref);
 } else if (ref.startsWith('refs/heads/') || !ref.startsWith('refs/')) {
