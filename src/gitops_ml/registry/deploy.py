@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gitops_ml.atomic import write_bytes, write_text
 from gitops_ml.errors import UserError
-from gitops_ml.registry import lineage, models, settings, tags
+from gitops_ml.registry import git, lineage, models, settings, tags
 from gitops_ml.registry.versions import SemVer
 
 OUT_DIR = Path("deploy")
@@ -25,6 +25,8 @@ OUT_DIR = Path("deploy")
 def deploy(stage: str, version: str, out_dir: Path = OUT_DIR) -> str:
     SemVer.require(version, "make deploy")
     conf = settings.load()
+    if git.has_remote(conf.remote):  # the stage tag was pushed moments ago, by another job
+        tags.fetch_tags(conf.remote)
     source = models.resolve(version, conf)
     name = lineage.current_artifact(conf).name
     holder = tags.in_stage(name, stage)
