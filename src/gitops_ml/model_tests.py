@@ -23,6 +23,8 @@ from gitops_ml import config, data, params
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError, raise_all
 
+RESULT_FILE = Path("report") / "model_tests.md"  # also a section of the PR comment
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -232,12 +234,20 @@ def run(subject: Subject) -> list[Outcome]:
     return outcomes
 
 
-def main(argv: list[str]) -> int:
-    from gitops_ml import model
+def markdown(outcomes: list[Outcome]) -> str:
+    failed = [o for o in outcomes if not o.passed]
+    lines = [f"### Model tests: {'FAILED' if failed else 'passed'}", ""]
+    lines += [
+        f"- {'✅' if o.passed else '❌'} **{o.name}**: {o.detail.replace(chr(10), ' ')}"
+        for o in outcomes
+    ]
+    return "\n".join(lines) + "\n"
 
-    p = params.load()
-    spec = FeatureSpec.load()
-    validate(p, spec)
+
+def _test(p: params.Params, spec: FeatureSpec) -> int:
+    from gitops_ml import model
+    from gitops_ml.atomic import write_text
+
     pipeline = model.load_recorded(config.MODEL_FILE)  # untrusted types, edits: UserErrors
     config.require_outputs(config.TEST_FILE, reader="make test-model scores the test split")
     subject = Subject(p, pipeline, spec, data.read_parquet(config.TEST_FILE))
@@ -247,6 +257,21 @@ def main(argv: list[str]) -> int:
         print(f"{'PASS' if o.passed else 'FAIL'}  {o.name}: {o.detail}")
     failed = [o for o in outcomes if not o.passed]
     print(f"test-model: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    if failed:
-        print(f"test-model: FAILED ({', '.join(o.name for o in failed)})", file=sys.stderr)
+    write_text(RESULT_FILE, markdown(outcomes))
     return 1 if failed else 0
+
+
+def main(argv: list[str]) -> int:
+    from gitops_ml import reuse
+
+    p = params.load()
+    spec = FeatureSpec.load()
+    validate(p, spec)
+    inputs = [config.MODEL_FILE, config.PREPARED_DIR, Path(p.data.path)]
+    digest = reuse.key(inputs, {"params": p.model_dump(mode="json")})
+    status = reuse.run_cached(
+        "test-model", digest, [RESULT_FILE], lambda: _test(p, spec), RESULT_FILE
+    )
+    if status:
+        print("test-model: FAILED (see above)", file=sys.stderr)
+    return status

@@ -41,6 +41,19 @@ def test_feature_cost_writes_both_files_for_the_features_within_noise(trained: P
     assert [r.split("`")[1] for r in rows] == expected
 
 
+def test_a_second_call_on_the_same_inputs_reuses_the_result(trained: Project) -> None:
+    """(tests/unit/test_reuse.py: any change to what it reads refits.)"""
+    _quick(trained)
+    trained.cli("feature-cost", "--repeats", "2")
+    first_json = (trained.root / "report/feature_cost.json").read_text()
+    first_md = (trained.root / "report/feature_cost.md").read_text()
+    again = trained.cli("feature-cost", "--repeats", "2")
+    assert "Reused: `feature-cost` already ran on exactly these inputs" in again.stderr
+    assert (trained.root / "report/feature_cost.json").read_text() == first_json
+    reused = (trained.root / "report/feature_cost.md").read_text()
+    assert reused.startswith(first_md.rstrip("\n")) and "nothing was refit" in reused
+
+
 def test_feature_cost_all_covers_every_feature_and_reaches_the_pr_comment(
     trained: Project,
 ) -> None:

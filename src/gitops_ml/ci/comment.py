@@ -26,11 +26,12 @@ GATE_FILE = CI_DIR / "gate.txt"
 BODY_FILE = CI_DIR / "comment.md"
 PR_FILE = CI_DIR / "pr.json"
 # Optional sections, shown when their command ran: `make feature-cost` and `make tune-check`
-# (gitops_ml.variants), `make train-cost` (gitops_ml.report.train_cost).
+# (gitops_ml.variants), `make train-cost` (gitops_ml.report.train_cost), `make test-model`.
 FEATURE_COST_FILE = CI_DIR / "feature_cost.md"
 TUNE_CHECK_FILE = CI_DIR / "tune_check.md"
 TRAIN_COST_FILE = CI_DIR / "train_cost.md"
-EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE, TRAIN_COST_FILE)
+MODEL_TESTS_FILE = CI_DIR / "model_tests.md"
+EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE, TRAIN_COST_FILE, MODEL_TESTS_FILE)
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
 
 # Tags a report may use; any other HTML (img, picture, iframe, a, ...) is shown as text.

@@ -198,11 +198,27 @@ def cost_main(argv: list[str]) -> int:
         importance = importance_rows()
         features = [f for f in within_noise(list(importance.values())) if f in spec.columns]
         scope = "those whose permutation importance is within noise"
-    train = load_split(config.TRAIN_FILE, spec)
-    test = load_split(config.TEST_FILE, spec)
-    result = cost_rows(p, spec, train, test, features, importance, args.repeats)
-    result["features"] = "all" if args.all else "within_noise"
-    write_text(COST_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
-    write_text(COST_MD, cost_markdown(result, scope))
-    print(f"feature-cost: {len(features)} feature(s) costed -> {COST_JSON}, {COST_MD}")
-    return 0
+    from gitops_ml import reuse
+
+    def compute() -> int:
+        train = load_split(config.TRAIN_FILE, spec)
+        test = load_split(config.TEST_FILE, spec)
+        result = cost_rows(p, spec, train, test, features, importance, args.repeats)
+        result["features"] = "all" if args.all else "within_noise"
+        write_text(COST_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
+        write_text(COST_MD, cost_markdown(result, scope))
+        print(f"feature-cost: {len(features)} feature(s) costed -> {COST_JSON}, {COST_MD}")
+        return 0
+
+    digest = reuse.key(
+        [config.TRAIN_FILE, config.TEST_FILE, config.FEATURES_FILE, config.IMPORTANCE_FILE],
+        {
+            "model": p.model.model_dump(mode="json"),
+            "seed": p.seed,
+            "evaluate": p.evaluate.model_dump(mode="json"),
+            "data": {"task": p.data.task, "positive_class": p.data.positive_class},
+            "features": features,
+            "repeats": args.repeats,
+        },
+    )
+    return reuse.run_cached("feature-cost", digest, [COST_JSON, COST_MD], compute, COST_MD)

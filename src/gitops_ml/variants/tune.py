@@ -165,6 +165,30 @@ def tune_main(argv: list[str]) -> int:
         write_text(args.out, text)  # replaces an older run's verdict
         print("tune-check: nothing to check (tune.params in params.yaml is empty)")
         return 0
+    from gitops_ml import reuse
+
+    digest = reuse.key(
+        [config.TRAIN_FILE, config.FEATURES_FILE],
+        {
+            "model": p.model.model_dump(mode="json"),
+            "tune": p.tune.model_dump(mode="json"),
+            "seed": p.seed,
+            "primary_metric": p.evaluate.primary_metric,
+            "data": {"task": p.data.task, "positive_class": p.data.positive_class},
+        },
+    )
+    status = reuse.run_cached(
+        "tune-check", digest, [args.out], lambda: _tune(p, committed, args.out), args.out
+    )
+    if status:
+        print("tune-check: FAILED (see above)", file=sys.stderr)
+    return status
+
+
+def _tune(p: Params, committed: dict[str, Any], out: Path) -> int:
+    """Cross-validate the candidates, write the Markdown verdict, return the exit status."""
+    from gitops_ml.atomic import write_text
+
     spec = FeatureSpec.load()
     train = load_split(config.TRAIN_FILE, spec)
     cands = candidates(p, committed)
@@ -195,7 +219,7 @@ def tune_main(argv: list[str]) -> int:
         )
         lines.append(verdict)
     text = "\n".join(lines) + "\n"
-    write_text(args.out, text)
+    write_text(out, text)
     print(text, end="")
     if found:
         print(f"tune-check: {verdict}", file=sys.stderr)
