@@ -3,9 +3,11 @@
 Fit time and peak memory depend on the machine, so a figure recorded on another machine
 (or committed) says nothing here. Both models are therefore fitted now, on this machine,
 on the same data (the workspace's prepared train split): once with BASE's `model:`
-section of params.yaml, once with the workspace's. Each fit runs in a fresh Python
-process, so its peak memory is its own, and the fits alternate (BASE, PR, PR, BASE, ...)
-so that a busy machine slows both sides alike. Each side keeps its fastest fit (a busy
+section of params.yaml, once with the workspace's. Each side fits in its own Python
+process (started once, asked to fit REPEAT times), so its peak memory is its own, and the
+fits alternate (BASE, PR, PR, BASE, ...) so that a busy machine slows both sides alike.
+When the two `model:` sections are the same, both sides would be the same fit: nothing
+is refit and the report says so; a result for the same inputs is reused (gitops_ml.reuse). Each side keeps its fastest fit (a busy
 machine only ever adds time, so the fastest is the cleanest measure of the fit's own cost)
 and its median peak memory. The child times `pipeline.fit` alone: start-up and reading the
 split are the same on both sides.
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -130,60 +134,100 @@ def judge_all(summary: dict[str, dict[str, float | None]], rules: GateParams) ->
 
 @exit_on_user_error
 def _child_main() -> None:
-    """One fit, as the train stage builds it (`model.build_pipeline`); JSON on stdout."""
+    """A fitting process for one side: params on the first line of stdin, then one fit, as
+    the train stage builds it (`model.build_pipeline`), per `fit` line; JSON per fit on stdout.
+
+    The split is read once; each fit times `pipeline.fit` alone. Peak memory is this
+    process's (the same measure the train stage keeps), so each side has its own process.
+    """
     from gitops_ml import data, model, resources
     from gitops_ml.data import FeatureSpec
 
-    p = params.parse(json.loads(sys.stdin.read()), "params (from train-cost)")
+    p = params.parse(json.loads(sys.stdin.readline()), "params (from train-cost)")
     spec = FeatureSpec.load()
-    pipeline = model.build_pipeline(p, spec)
     frame = data.read_parquet(config.TRAIN_FILE, columns=[*spec.columns, spec.target])
     target = frame.pop(spec.target)
-    with model.fixed_threads(p.model.threads):  # the train stage's thread count
-        start = time.perf_counter()
-        pipeline.fit(frame, target)
-        seconds = time.perf_counter() - start
-    peak = resources.peak_rss_mb()  # this process only: the same measure the train stage keeps
-    print(json.dumps({"fit_seconds": seconds, "peak_rss_mb": peak, "rows": len(target)}))
-
-
-def fit_once(p: Params, source: str) -> dict[str, Any]:
-    """Fit in a fresh interpreter; `source` names where the `model:` section came from."""
-    proc = subprocess.run(
-        [sys.executable, "-m", CHILD],
-        input=json.dumps(p.model_dump(mode="json")),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        said = (proc.stderr.strip() or proc.stdout.strip() or "(no output)").splitlines()
-        why = " ".join(line.strip() for line in said[-6:]).removeprefix("error: ")
-        fix = (
-            "correct the model: section (`make check`)"
-            if source == str(config.PARAMS_FILE)
-            else "pass a BASE whose model: section fits the workspace's data"
+    for line in sys.stdin:
+        if line.strip() != "fit":
+            continue
+        pipeline = model.build_pipeline(p, spec)
+        with model.fixed_threads(p.model.threads):  # the train stage's thread count
+            start = time.perf_counter()
+            pipeline.fit(frame, target)
+            seconds = time.perf_counter() - start
+        peak = resources.peak_rss_mb()
+        print(
+            json.dumps({"fit_seconds": seconds, "peak_rss_mb": peak, "rows": len(target)}),
+            flush=True,
         )
-        raise UserError(source, "model", f"this model cannot be fitted here: {why}", fix)
-    return dict(json.loads(lines[-1]))
+
+
+class Fitter:
+    """One side's fitting process: started once, asked to fit `repeat` times."""
+
+    def __init__(self, p: Params, source: str) -> None:
+        self.source = source
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._send(json.dumps(p.model_dump(mode="json")))
+
+    def _send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the child has died: `fit` reports why
+
+    def fit(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        self._send("fit")
+        line = self.proc.stdout.readline()
+        if not line.strip():
+            said = (self.proc.stderr.read() if self.proc.stderr else "").strip() or "(no output)"
+            self.close()
+            why = " ".join(x.strip() for x in said.splitlines()[-6:]).removeprefix("error: ")
+            fix = (
+                "correct the model: section (`make check`)"
+                if self.source == str(config.PARAMS_FILE)
+                else "pass a BASE whose model: section fits the workspace's data"
+            )
+            raise UserError(self.source, "model", f"this model cannot be fitted here: {why}", fix)
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        self.proc.wait()
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
 
 
 def measure(sides: dict[str, tuple[Params, str]], repeat: int) -> dict[str, list[dict]]:
     """`repeat` rounds, BASE and PR alternating (ABBA...), so drift in the machine's speed
     falls on both sides alike."""
     runs: dict[str, list[dict]] = {side: [] for side in sides}
-    for round_ in range(repeat):
-        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
-        for side in order:
-            p, source = sides[side]
-            run = fit_once(p, source)
-            runs[side].append(run)
-            print(
-                f"train-cost: {SIDES[side]} fit {len(runs[side])}/{repeat}: "
-                f"{run['fit_seconds']:.3f} s, peak {_fmt(run.get('peak_rss_mb'), 'MB')}",
-                file=sys.stderr,
-            )
+    fitters = {side: Fitter(*sides[side]) for side in sides}
+    try:
+        for round_ in range(repeat):
+            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+            for side in order:
+                run = fitters[side].fit()
+                runs[side].append(run)
+                print(
+                    f"train-cost: {SIDES[side]} fit {len(runs[side])}/{repeat}: "
+                    f"{run['fit_seconds']:.3f} s, peak {_fmt(run.get('peak_rss_mb'), 'MB')}",
+                    file=sys.stderr,
+                )
+    finally:
+        for fitter in fitters.values():
+            fitter.close()
     return runs
 
 
@@ -238,11 +282,13 @@ def markdown(result: dict[str, Any], figures: list[Figure]) -> str:
             "### Training cost: not compared\n\n"
             f"{result['note']}: nothing to compare the PR's training against.\n"
         )
+    if not figures:  # the same model: section on both sides
+        return f"### Training cost: passed\n\n> {result['note']}.\n"
     lines = [
         f"### Training cost: {'passed' if passed else 'FAILED'}",
         "",
         f"BASE's (`{result['base']['rev'][:12]}`) and the PR's `model:` params, each fitted "
-        f"{result['repeat']} time(s) in a fresh process on the workspace's train split "
+        f"{result['repeat']} time(s) in a process of its own on the workspace's train split "
         f"({result['rows']:,} rows), alternately on this machine. Time is the fastest "
         "`pipeline.fit`; memory is the fitting process's median peak RSS.",
         "",
@@ -257,8 +303,6 @@ def markdown(result: dict[str, Any], figures: list[Figure]) -> str:
             f"| {f.label} | {_fmt(f.base, f.unit)} | {_fmt(f.head, f.unit)} | {ratio} | "
             f"{limit} | {mark} ({f.reason}) |"
         )
-    if result["same_model"]:
-        lines += ["", "> `model:` is unchanged: the ratios show this machine's noise."]
     failed = [f for f in figures if f.failed]
     if failed:
         lines += ["", *[f"- {f.message()}".replace("\n  fix:", "\n  **Fix**:") for f in failed]]
@@ -283,6 +327,19 @@ def run(base_rev: str, repeat: int) -> tuple[dict[str, Any], list[Figure]]:
     source = f"params.yaml at {base_rev[:12]}"
     base = with_model(workspace, base_model, source)
     _require_prepared()
+    if base.model == head.model:
+        note = (
+            f"`model:` is unchanged since BASE ({base_rev[:12]}): both sides would be the same "
+            "fit on the same split, so nothing was refit"
+        )
+        return {
+            "base": {"rev": base_rev},
+            "head": {"rev": "workspace"},
+            "same_model": True,
+            "passed": True,
+            "note": note,
+            "figures": [],
+        }, []
     runs = measure({"base": (base, source), "head": (head, str(config.PARAMS_FILE))}, repeat)
     summary = {
         side: {name: _summary(r, name) for name in ("fit_seconds", "peak_rss_mb")}
@@ -329,10 +386,30 @@ def main(argv: list[str]) -> int:
         "--repeat", type=_repeat, default=DEFAULT_REPEAT, help="fits per side (default 3)"
     )
     args = parser.parse_args(argv)
-    result, figures = run(resolve_base(args.base), args.repeat)
+    base_rev = resolve_base(args.base)
+    from gitops_ml import reuse
+
+    settings = {
+        "base_model": base_model_section(base_rev),
+        "head_model": params.read_yaml(config.PARAMS_FILE).get("model"),
+        "repeat": args.repeat,
+        "machine": [platform.machine(), os.cpu_count()],  # times are this kind of machine's
+    }
+    digest = reuse.key([config.TRAIN_FILE, config.FEATURES_FILE], settings)
+    return reuse.run_cached(
+        "train-cost",
+        digest,
+        [JSON_FILE, MARKDOWN_FILE],
+        lambda: _measure_and_write(base_rev, args.repeat),
+        MARKDOWN_FILE,
+    )
+
+
+def _measure_and_write(base_rev: str, repeat: int) -> int:
+    result, figures = run(base_rev, repeat)
     _write(result, figures)
     if not figures:
-        print(f"train-cost: not compared: {result['note']}")
+        print(f"train-cost: {result['note']}")
         return 0
     for f in figures:
         ratio = "—" if f.ratio is None else f"{f.ratio:.2f}x"
