@@ -1,7 +1,11 @@
 """`python -m gitops_ml report|gate`: the PR report and the quality gate against BASE.
 
-Both commands share `compare`, so the verdict line at the top of report.md is exactly what
-`make gate` decides.
+Both commands share `compare`, and they share its one measurement: `make report` keeps the
+verdict in report/verdict.json under the hash of what it compared (BASE's commit, the
+workspace's params, lock, metrics, model and splits), and `make gate` on the same inputs
+decides from it instead of timing both models again. So the verdict at the top of
+report.md is exactly what `make gate` decides, latency included; any other input is
+compared afresh.
 """
 
 from __future__ import annotations
@@ -14,14 +18,58 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitops_ml import config, params
 from gitops_ml.atomic import write_text
 from gitops_ml.errors import UserError
 from gitops_ml.report.base import Side, resolve_base
 
+if TYPE_CHECKING:
+    from gitops_ml.report.compare import Comparison
+
 REPORT_FILE = Path("report.md")
 PNG_DIR = Path("report")
+VERDICT_FILE = Path("report") / "verdict.json"
+_COMPARED = (
+    config.PARAMS_FILE,
+    Path("dvc.lock"),
+    config.METRICS_FILE,
+    config.BASELINES_FILE,
+    config.SLICES_FILE,
+    config.MODEL_FILE,
+    config.PREDICTIONS_FILE,
+    config.PREPARED_DIR,
+)
+
+
+def _compared_key(base_rev: str) -> str:
+    from gitops_ml import reuse
+    from gitops_ml.registry import git
+
+    return reuse.key(_COMPARED, {"base": git.commit_of(base_rev) or base_rev})
+
+
+def _keep_verdict(base_rev: str, passed: bool, lines: list[str]) -> None:
+    import json
+
+    record = {"key": _compared_key(base_rev), "passed": passed, "lines": lines}
+    write_text(VERDICT_FILE, json.dumps(record, indent=2) + "\n")
+
+
+def _kept_verdict(base_rev: str) -> dict | None:
+    """The verdict `make report` kept for exactly these inputs, or None."""
+    import json
+
+    try:
+        record = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if record.get("key") == _compared_key(base_rev) else None
+
+
+def _verdict_lines(cmp: Comparison) -> list[str]:
+    return [cmp.result.verdict, *(f"  note: {n}" for n in cmp.notes + cmp.result.notes)]
 
 
 def _parser(prog: str, about: str) -> argparse.ArgumentParser:
@@ -91,13 +139,16 @@ def _significance(cmp, p):  # type: ignore[no-untyped-def]
 
 
 def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
-    """The Markdown, whether the gate passed, and seconds spent waiting on the DVC CLI."""
+    """The Markdown, whether the gate passed, and seconds spent waiting on the DVC CLI.
+    The gate's verdict is kept for `make gate` (report/verdict.json)."""
     from gitops_ml.report import charts, quality, sections
     from gitops_ml.report.compare import compare
     from gitops_ml.report.datadiff import data_changed, data_diff
 
     p = params.load()
     cmp = compare(base_rev, p)  # times both models: nothing else may compete for the CPU yet
+    if cmp.pr_metrics:
+        _keep_verdict(base_rev, cmp.result.passed, _verdict_lines(cmp))
     with _dvc_diffs(base_rev) as (params_proc, metrics_proc):
         sig, sig_notes = _significance(cmp, p)
         parts = [
@@ -181,13 +232,18 @@ def gate_main(argv: list[str]) -> int:
 
     args = _parser("gate", "apply the quality gate against BASE").parse_args(argv)
     base_rev = resolve_base(args.base)
+    kept = _kept_verdict(base_rev)
+    if kept is not None:
+        print("\n".join(kept["lines"]))
+        print("  note: decided from make report's measurement of these same inputs")
+        return 0 if kept["passed"] else 1
     p = params.load()
     cmp = compare(base_rev, p)
     if not cmp.pr_metrics:
         raise UserError(
             str(config.METRICS_FILE), "(file)", "no metrics in the workspace", "run `make repro`"
         )
-    print(cmp.result.verdict)
-    for note in cmp.notes + cmp.result.notes:
-        print(f"  note: {note}")
+    lines = _verdict_lines(cmp)
+    _keep_verdict(base_rev, cmp.result.passed, lines)
+    print("\n".join(lines))
     return 0 if cmp.result.passed else 1
