@@ -13,7 +13,9 @@ BASE      ?=
 # PYTHON: interpreter for a new .venv (default: .python-version)
 PYTHON    ?=
 # Tests run on every core (pytest-xdist). One BLAS/OpenMP thread per worker keeps workers
-# from fighting over the cores; model fits use model.threads regardless (same bytes).
+# from fighting over the cores; model fits use model.threads regardless (same bytes), and
+# their OpenMP threads wait passively: spinning threads of two workers' fits on two cores
+# made a 20 s check take over two minutes.
 PYTEST_ARGS ?= -n auto
 
 # Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
@@ -62,7 +64,8 @@ repro: data check ## set everything up and run the pipeline (dvc repro)
 	$(BIN)/dvc repro
 
 test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for serial)
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest $(PYTEST_ARGS)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
+	  $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint + format check), zizmor (all of .github, pedantic too), actionlint, schema checks
 	$(BIN)/ruff check .
@@ -128,10 +131,10 @@ push-pr: setup ## maintainers: reproduce a fork PR's head here and push its outp
 	@test -z "$$(git status --porcelain --untracked-files=no)" || \
 	  { echo "push-pr: commit or stash your changes first" >&2; exit 2; }
 	git fetch --quiet origin "pull/$$PR/head:refs/heads/pr-$$PR"
-	git switch --quiet "pr-$$PR"
-	$(PY) -m gitops_ml data && $(PY) -m gitops_ml check && $(BIN)/dvc repro \
-	  && $(PY) -m gitops_ml ci-verify && $(BIN)/dvc push --run-cache; \
-	  status=$$?; git switch --quiet -; exit $$status
+	@back=$$(git symbolic-ref --quiet --short HEAD || git rev-parse HEAD); \
+	git switch --quiet "pr-$$PR" && $(PY) -m gitops_ml data && $(PY) -m gitops_ml check \
+	  && $(BIN)/dvc repro && $(PY) -m gitops_ml ci-verify && $(BIN)/dvc push --run-cache; \
+	  status=$$?; git checkout --quiet "$$back"; exit $$status
 
 # CI (trusted workflow_run job): HEAD_SHA's outputs in the remote -> commit status + Markdown.
 REMOTE_SUMMARY ?=
