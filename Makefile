@@ -26,7 +26,7 @@ export ITERATIVE_DO_NOT_TRACK := 1
 export GTO_NO_ANALYTICS := 1
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: help setup lock check data repro test lint benchmark format clean-venv
+.PHONY: help setup lock check data repro test test-workflows lint benchmark benchmark-pr format clean-venv
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -67,6 +67,10 @@ test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for s
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
+test-workflows: setup ## run the workflow files under a real Actions engine (act): every event the template answers
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
+	  $(BIN)/pytest -m workflows tests/workflows $(PYTEST_ARGS)
+
 lint: setup ## ruff (lint + format check), zizmor (all of .github, pedantic too), actionlint, schema checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -78,8 +82,14 @@ lint: setup ## ruff (lint + format check), zizmor (all of .github, pedantic too)
 
 benchmark: setup ## whole-process timings: pipeline (full, no-op, incremental, floor) and report
 	@for bench in benchmarks/bench_*.py; do \
-	  case $$bench in *bench_scale.py) continue;; esac; \
+	  case $$bench in *bench_scale.py|*bench_pr.py) continue;; esac; \
 	  echo "== $$bench"; $(PY) $$bench || exit 1; done
+
+# BENCH_PR_ROWS: data sizes, 0 = the embedded sample (default "0 1000000").
+BENCH_PR_ROWS ?=
+export BENCH_PR_ROWS
+benchmark-pr: setup ## the PR job's steps (read from pr-train.yml) timed against dvc repro -f; results/pr.json
+	$(PY) benchmarks/bench_pr.py $${BENCH_PR_ROWS:+--rows $$BENCH_PR_ROWS}
 
 format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
