@@ -61,10 +61,14 @@ def make_args() -> list[str]:
     return ["make", "--no-print-directory", f"VENV={VENV}", f"STAMP={stamp}", "-o", str(stamp)]
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> tuple[float, float, int, str]:
+def run(
+    args: list[str], cwd: Path, env: dict[str, str], check: bool = True
+) -> tuple[float, float, int, str]:
     """(wall seconds, peak RSS MB of the largest process, exit status, output)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -76,7 +80,9 @@ def run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> 
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, env=env_for(repo), check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env_for(repo), check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def set_param(repo: Path, dotted: str, value: Any) -> None:
@@ -94,7 +100,9 @@ def set_param(repo: Path, dotted: str, value: Any) -> None:
 def scratch_main(work: Path, rows: int | None) -> Path:
     """The template as a new repository on main, trained, outputs in a local DVC remote."""
     repo = work / "author"
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     for rel in filter(None, listed.stdout.split("\0")):
         if (ROOT / rel).is_file():
             (repo / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -161,13 +169,29 @@ def ci_run(clone: Path, base: str, head: str) -> list[dict[str, Any]]:
     env = env_for(clone)
     summary = clone.parent / f"{clone.name}-summary.md"
     summary.write_text("")
-    env.update(BASE=base, PR="7", HEAD_SHA=head, GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(clone.parent))
+    env.update(
+        BASE=base,
+        PR="7",
+        HEAD_SHA=head,
+        GITHUB_STEP_SUMMARY=str(summary),
+        RUNNER_TEMP=str(clone.parent),
+    )
     _, steps = workflow_steps()
     wrapper = f'make() {{ command {" ".join(make_args())} "$@"; }}\n'
     timings = []
     for name, script in steps:
-        wall, rss, code, output = run(["bash", "-e", "-c", wrapper + script], clone, env, check=False)
-        timings.append({"step": script.split()[1], "name": name, "seconds": round(wall, 2), "peak_rss_mb": round(rss, 1), "exit": code})
+        wall, rss, code, output = run(
+            ["bash", "-e", "-c", wrapper + script], clone, env, check=False
+        )
+        timings.append(
+            {
+                "step": script.split()[1],
+                "name": name,
+                "seconds": round(wall, 2),
+                "peak_rss_mb": round(rss, 1),
+                "exit": code,
+            }
+        )
         print(f"    {script.split()[1]:<18} {wall:8.2f} s {rss:8.0f} MB  exit {code}")
         if code != 0 and VERBOSE:
             print("      | " + "\n      | ".join(output.strip().splitlines()[-8:]))
@@ -205,7 +229,10 @@ def bench(rows: int | None) -> dict[str, Any]:
         second = runner(work, "runner-2", cache_from=first)
         print("  second push, no change:")
         again = ci_run(second, base, head)
-        total, total_again = sum(s["seconds"] for s in steps if s["step"] != "setup"), sum(s["seconds"] for s in again if s["step"] != "setup")
+        total, total_again = (
+            sum(s["seconds"] for s in steps if s["step"] != "setup"),
+            sum(s["seconds"] for s in again if s["step"] != "setup"),
+        )
         result = {
             "data": label,
             "data_mb": round(data_megabytes(author), 1),
@@ -218,7 +245,9 @@ def bench(rows: int | None) -> dict[str, Any]:
             "second_push_ratio": round(total_again / total, 2),
             "peak_rss_mb": max(s["peak_rss_mb"] for s in steps),
         }
-        result["peak_rss_over_data"] = round(result["peak_rss_mb"] / max(result["data_mb"], 1e-9), 2)
+        result["peak_rss_over_data"] = round(
+            result["peak_rss_mb"] / max(result["data_mb"], 1e-9), 2
+        )
         print(
             f"  total {total:.1f} s, dvc repro -f {repro_f:.1f} s: ratio {result['ratio_to_repro']:.2f}; "
             f"second push {total_again:.1f} s ({result['second_push_ratio']:.2f} of the first); "
@@ -231,7 +260,9 @@ def bench(rows: int | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="*", default=[0, 1_000_000], help="0: the embedded sample")
+    parser.add_argument(
+        "--rows", type=int, nargs="*", default=[0, 1_000_000], help="0: the embedded sample"
+    )
     parser.add_argument("--verbose", action="store_true", help="show a failing step's last lines")
     args = parser.parse_args(argv)
     global VERBOSE
