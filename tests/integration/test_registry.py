@@ -207,6 +207,26 @@ def test_a_release_trailer_on_the_merge_commit_sets_the_bump(registry: Registry)
     assert f"registered {MODEL}@v1.0.1" in register(ci).stdout
 
 
+def test_the_labels_of_every_pr_merged_since_the_last_version_count(
+    registry: Registry, stack: ExitStack
+) -> None:
+    """A release run that replaces a cancelled pending one registers both merges' model:
+    the label of the first merged PR must not be lost."""
+    ci = registry.clone("ci")
+    github = stack.enter_context(serve(GitHubDouble()))
+    first = merge(ci, "docs")  # merged first: its PR asked for a patch release
+    second = merge(ci, "retrain")  # merged next, unlabelled; only this push's run goes ahead
+    github.add_pull(1, "a" * 40, labels=("release:patch",), merge_sha=first, state="closed")
+    github.add_pull(2, "b" * 40, merge_sha=second, state="closed")
+    ci.env.update(_actions_env(github, run_id=9))
+    out = register(ci).stdout
+    assert f"registered {MODEL}@v1.0.1" in out and "PR label release:patch" in out
+    assert {r.path.split("/")[-2] for r in github.calls("GET", r"/commits/.+/pulls$")} == {
+        first,
+        second,
+    }
+
+
 def test_bump_variable_overrides_the_default_but_never_lowers_a_schema_change(
     registry: Registry,
 ) -> None:

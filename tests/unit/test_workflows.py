@@ -153,6 +153,22 @@ def test_pull_request_training_runs_on_pipeline_inputs_only() -> None:
     }
 
 
+def test_pr_runs_without_secrets_push_nothing_and_secrets_reach_only_remote_steps() -> None:
+    """Forks and Dependabot get no Actions secrets: their push would fail. The pipeline runs
+    the PR's own code, so the remote's secrets stay out of its steps."""
+    (job,) = jobs(REPO_ROOT / ".github/workflows/pr-train.yml").values()
+    (push,) = [s for s in job["steps"] if s.get("run") == "make push"]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in push["if"]
+    assert "github.event.pull_request.user.login != 'dependabot[bot]'" in push["if"]
+    assert "secrets." not in str(job.get("env", {}))
+    with_secrets = {
+        MAKE_TARGET.match(s["run"]).group(1)
+        for s in job["steps"]
+        if "run" in s and "secrets." in str(s.get("env", {}))
+    }
+    assert with_secrets == {"remote-credentials", "restore", "push"}
+
+
 def test_pull_request_training_holds_no_write_permission() -> None:
     for job in jobs(REPO_ROOT / ".github/workflows/pr-train.yml").values():
         assert set(job["permissions"].values()) <= {"read", "none"}
