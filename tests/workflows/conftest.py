@@ -25,6 +25,7 @@ import pytest
 from tests.conftest import Project, base_env
 from tests.support.github_double import GitHubDouble, serve
 from tests.support.s3 import AWS_ENV, moto_server, s3_client
+from tests.workflows.bytecode import compiled_uv_cache
 from tests.workflows.engine import ActResult, Engine
 from tests.workflows.triggers import not_triggered
 
@@ -353,6 +354,15 @@ def standin_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("standin-tools")
 
 
+@pytest.fixture(scope="session")
+def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The jobs' uv cache, byte-compiled once for all pytest workers (tests/workflows/bytecode.py)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # one folder above every worker's own
+    return compiled_uv_cache(shared / "runner")
+
+
 def configure_remote(project: Project, s3_port: int) -> str:
     """Point the project's DVC remote at a new bucket, commit it, push main's outputs."""
     bucket = f"dvc-{uuid.uuid4().hex[:12]}"
@@ -367,7 +377,11 @@ def configure_remote(project: Project, s3_port: int) -> str:
 
 @pytest.fixture
 def scenario(
-    trained: Project, tmp_path: Path, s3_port: int, standin_tools: Path
+    trained: Project,
+    tmp_path: Path,
+    s3_port: int,
+    standin_tools: Path,
+    uv_cache: Path | None,
 ) -> Iterator[Scenario]:
     """The trained template on `main`, with origin, a github remote, S3 and the double."""
     bucket = configure_remote(trained, s3_port)
@@ -376,6 +390,6 @@ def scenario(
     trained.git("remote", "add", "origin", str(origin))
     trained.git("remote", "add", "github", REMOTE_URL)
     trained.git("push", "-q", "-u", "origin", "main")
-    engine = Engine(tmp_path / "ci", tools=standin_tools)
+    engine = Engine(tmp_path / "ci", tools=standin_tools, uv_cache=uv_cache)
     with serve(GitHubDouble(repo=REPO)) as github:
         yield Scenario(trained, origin, bucket, s3_port, github, engine)

@@ -8,7 +8,8 @@ job and step with its outcome and output, and the log, written to a file that fa
 
 The environment act passes to the steps is this machine's, cleaned to look like a fresh
 GitHub runner: no test-run virtualenv on PATH, no PYTHONDONTWRITEBYTECODE (runners do not
-set it), no credentials or git identity of this machine. Anything a job needs must come from
+set it), no credentials or git identity of this machine. Like a runner image with a warm
+package cache, the jobs' uv cache may hold compiled bytecode (tests/workflows/bytecode.py). Anything a job needs must come from
 the workflow itself, its secrets and variables, or the event. Where act itself differs from
 GitHub in ways a scenario would trip over, the engine evens it out and says why: steps get a
 terminal (pagers and prompts are turned off), a failed step's last lines would be dropped
@@ -334,6 +335,7 @@ class Engine:
         timeout: float = 900.0,
         concurrent_jobs: int = 1,
         dont_write_bytecode: bool = False,
+        uv_cache: Path | None = None,
     ) -> None:
         self.scratch = scratch
         self.artifacts = scratch / "artifacts"
@@ -344,6 +346,7 @@ class Engine:
         self.timeout = timeout
         self.concurrent_jobs = concurrent_jobs
         self.dont_write_bytecode = dont_write_bytecode
+        self.uv_cache = uv_cache  # UV_CACHE_DIR of the jobs; None: the machine's
         self._runs = itertools.count(1)
 
     def act(
@@ -415,6 +418,7 @@ class Engine:
             "STANDIN_TOOLS": str(self.tools),
             # where a checkout of another ref fetches from when act gave it no copy
             "STANDIN_ORIGIN": _origin_url(repo_dir),
+            **({"UV_CACHE_DIR": str(self.uv_cache)} if self.uv_cache else {}),
             **(env or {}),
         }
         for key, value in step_env.items():

@@ -81,4 +81,4 @@ s.setOutput('uv-version', version);
 s.setOutput('uv-path', path.join(bin, 'uv'));
 s.setOutput('uvx-path', path.join(bin, 'uvx'));
 s.setOutput('cache-hit', 'false');
-s.info(`uv ${version} on PATH (${uv}); enable-cache: ${enableCache}, using this machine's uv cache`);
+s.info(`uv ${version} on PATH (${uv}); enable-cache: ${enableCache}, uv cache: ${process.env.UV_CACHE_DIR || "this machine's"}`);

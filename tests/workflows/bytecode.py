@@ -1,0 +1,127 @@
+"""A uv cache whose packages are already byte-compiled, for the jobs act runs.
+
+Every job of a scenario makes a fresh `.venv` (`make setup`, as on GitHub), and Python then
+compiles each module it imports for the first time: 6-8 s of a 30-50 s job, paid again by
+every job of every scenario. uv fills a venv by hard-linking the files of its cache, and it
+links a package's `__pycache__/` folders too, so a cache whose packages hold their
+bytecode gives every new venv compiled modules for free. That is what a runner image with a
+warm package cache gives; nothing a workflow does changes.
+
+The machine's own uv cache is never written: `compiled_uv_cache` makes a hard-linked copy
+(files shared, folders new), compiles there only the packages `requirements.lock` installs,
+and returns it for UV_CACHE_DIR. When the copy cannot be made (the cache is on another file
+system, uv is missing), it returns None and jobs compile as they go, only slower.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+_DONE = ".compiled"  # written last: a cache without it is rebuilt
+
+
+def machine_uv_cache() -> Path | None:
+    uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+    try:
+        out = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    folder = Path(out.stdout.strip())
+    return folder if (folder / "archive-v0").is_dir() else None
+
+
+def compiled_uv_cache(root: Path) -> Path | None:
+    """A compiled copy of the machine's uv cache under `root`, made once for every pytest
+    worker that shares `root` (a file lock serialises them); None when it cannot be made."""
+    target = root / "uv-cache"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "uv-cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / _DONE).is_file():
+            return target
+        source = machine_uv_cache()
+        if source is None:
+            return None
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+        except OSError:  # another file system: no hard links
+            shutil.rmtree(target, ignore_errors=True)
+            return None
+        _compile(target, _archives_of_the_lock(target))
+        (target / _DONE).touch()
+        return target
+
+
+def _archives_of_the_lock(cache: Path) -> set[Path]:
+    """The cache's package folders that a venv from requirements.lock links to."""
+    by_inode: dict[tuple[int, int], Path] = {}
+    archive = cache / "archive-v0"
+    for entry in archive.iterdir():
+        for folder, _, files in os.walk(entry):
+            for name in files:
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    by_inode[(st.st_dev, st.st_ino)] = entry
+    with tempfile.TemporaryDirectory(dir=cache.parent) as scratch:
+        venv = Path(scratch) / "venv"
+        env = {**os.environ, "UV_CACHE_DIR": str(cache), "UV_LINK_MODE": "hardlink"}
+        uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+        for argv in (
+            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+            [
+                uv,
+                "pip",
+                "sync",
+                "--quiet",
+                "--offline",
+                "--python",
+                str(venv / "bin" / "python"),
+                str(REPO_ROOT / "requirements.lock"),
+            ],
+        ):
+            if subprocess.run(argv, env=env, capture_output=True).returncode != 0:
+                return set()
+        used = set()
+        for folder, _, files in os.walk(venv):
+            for name in files:
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    found = by_inode.get((st.st_dev, st.st_ino))
+                    if found is not None:
+                        used.add(found)
+        return used
+
+
+def _compile(cache: Path, archives: set[Path]) -> None:
+    """Byte-compile `archives` in place, as the jobs' Python would on import. Scripts under
+    `<dist>.data/scripts/` are left alone: uv refuses a folder there."""
+    if not archives:
+        return
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "-x",
+            r"\.data[/\\]",
+            *map(str, sorted(archives)),
+        ],
+        env=env,
+        cwd=cache,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,  # a test file written for another Python version does not compile
+    )
