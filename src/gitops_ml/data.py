@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,10 +28,25 @@ class FeatureSpec:
     numeric: list[str]
     categorical: list[str]
     target: str
+    # What serving compares new rows with (serving_contract.py): each numeric column's
+    # finite [min, max] in the train split, and the columns that had no missing value there.
+    ranges: dict[str, list[float]] = field(default_factory=dict)
+    complete: list[str] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
         return self.numeric + self.categorical
+
+    def profiled(self, train: pd.DataFrame) -> FeatureSpec:
+        """This spec with the train split's ranges and complete columns."""
+        ranges = {}
+        for name in self.numeric:
+            values = train[name].to_numpy(dtype=float, na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                ranges[name] = [float(finite.min()), float(finite.max())]
+        complete = [name for name in self.columns if not train[name].isna().any()]
+        return replace(self, ranges=ranges, complete=complete)
 
     def save(self, path: Path = FEATURES_FILE) -> None:
         from gitops_ml.atomic import write_text

@@ -3,9 +3,9 @@
 In the spirit of the ML Test Score: the model file loads safely and clears the gate's
 floor on the test split; it ignores perturbations declared irrelevant (invariance);
 it moves the way the user declared when a feature rises (directional); every feature
-declared required is actually used; latency and size stay under limits; and scoring a
-raw CSV row through the serving path gives the same answer as the prepared split
-(train/serve skew). Everything is configured in `params.yaml` under `model_tests:`.
+declared required is actually used; latency, size and serving memory stay under absolute
+limits; and scoring a raw CSV row through the serving path gives the same answer as the
+prepared split (train/serve skew). Everything is configured in `params.yaml` under `model_tests:`.
 """
 
 from __future__ import annotations
@@ -116,6 +116,42 @@ def latency(s: Subject) -> Outcome:
     return Outcome("latency", ok, f"{value:.2f} ms per 1000 rows (limit {limit})")
 
 
+def serving_memory(s: Subject) -> Outcome:
+    """Peak memory of serving, as a fresh process pays it: imports, the model load (with
+    its trust checks) and scoring `evaluate.latency_rows` test rows. An absolute budget,
+    where the gate's latency and size rules only bound growth per pull request."""
+    import subprocess
+
+    limit = s.p.model_tests.max_serving_memory_mb
+    rows = min(s.p.evaluate.latency_rows, len(s.test))
+    proc = subprocess.run(
+        [sys.executable, "-c", f"from gitops_ml.model_tests import probe; probe({rows})"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return Outcome("serving memory", False, f"the serving probe failed: {why}")
+    value = float(proc.stdout.split()[-1])
+    return Outcome(
+        "serving memory",
+        limit is None or value <= limit,
+        f"{value:.0f} MB peak to load the model and score {rows} rows (limit {limit})",
+    )
+
+
+def probe(rows: int) -> None:
+    """The child of `serving_memory`: load, score, print the peak resident memory in MB."""
+    from gitops_ml import model, predict
+    from gitops_ml.resources import peak_rss_mb
+
+    pipeline = model.load_recorded(config.MODEL_FILE)
+    test = data.read_parquet(config.TEST_FILE).head(rows)
+    predict.score(pipeline, test, FeatureSpec.load())
+    print(peak_rss_mb() or 0.0)
+
+
 def size(s: Subject) -> Outcome:
     limit = s.p.model_tests.max_model_bytes
     value = config.MODEL_FILE.stat().st_size
@@ -219,6 +255,7 @@ TESTS: list[Callable[[Subject], Outcome | list[Outcome]]] = [
     quality_floor,
     size,
     latency,
+    serving_memory,
     invariance,
     directional,
     required_features,

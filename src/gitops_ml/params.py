@@ -248,6 +248,8 @@ class ModelTestsParams(Section):
 
     max_latency_ms_per_1000_rows: Annotated[float, Field(gt=0.0)] | None = None
     max_model_bytes: Annotated[int, Field(gt=0)] | None = None
+    # peak memory of a fresh process that loads the model and scores latency_rows rows
+    max_serving_memory_mb: Annotated[float, Field(gt=0.0)] | None = None
     invariance: list[Invariance] = []
     directional: list[Directional] = []
     required_features: list[str] = []
@@ -329,6 +331,13 @@ def _number(name: str, value: Any) -> int | float:
     raise ValueError(f"{name}: candidate {value!r} is not a number")
 
 
+class ServingParams(Section):
+    """`make predict`: how rows that break the training data's contract are handled."""
+
+    on_violation: Literal["refuse", "flag"] = "refuse"
+    range_margin: NonNegative | None = 0.5  # training-range widths allowed beyond min/max
+
+
 class Params(Section):
     seed: Annotated[int, Field(ge=0)] = 42
     data: DataParams
@@ -341,6 +350,7 @@ class Params(Section):
     model_tests: ModelTestsParams = ModelTestsParams()
     tune: TuneParams = TuneParams()
     registry: RegistryParams = RegistryParams()
+    serving: ServingParams = ServingParams()
 
     @model_validator(mode="after")
     def _check_metric(self) -> Params:

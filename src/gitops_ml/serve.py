@@ -1,14 +1,17 @@
 """`make predict`: score new data (raw schema, CSV or Parquet) with the trained model.
 
 The input goes through the same reader checks as training data and the same scoring
-code as evaluate (`predict.score`), so what is served is what was tested. A categorical
-value the model never saw in training is an error that names the column and the value:
-the one-hot encoder would silently ignore it and the prediction would be a guess.
+code as evaluate (`predict.score`), so what is served is what was tested. `make predict`
+then holds every row to the training data's contract (serving_contract.py: infinities,
+ranges, missing values, the schema file, unseen categories) and refuses or flags the rows
+that break it, as `serving.on_violation` says. A category the model never saw would
+otherwise be silently ignored by the one-hot encoder, and the prediction be a guess.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +43,16 @@ def _categories(pipeline: Any, spec: FeatureSpec) -> dict[str, set[str]]:
     }
 
 
-def check_input(frame: pd.DataFrame, pipeline: Any, spec: FeatureSpec, file: str) -> None:
-    """Every problem with the input at once: missing or non-numeric columns, unseen categories."""
+def check_input(
+    frame: pd.DataFrame,
+    pipeline: Any,
+    spec: FeatureSpec,
+    file: str,
+    *,
+    unseen_categories: bool = True,
+) -> None:
+    """Every problem with the input at once: missing or non-numeric columns, and (unless
+    `make predict` leaves them to serving.on_violation) unseen categories."""
     problems: list[UserError] = []
     missing = [c for c in spec.columns if c not in frame.columns]
     for column in missing:
@@ -60,7 +71,7 @@ def check_input(frame: pd.DataFrame, pipeline: Any, spec: FeatureSpec, file: str
                     "clean the column",
                 )
             )
-    for column, known in _categories(pipeline, spec).items():
+    for column, known in (_categories(pipeline, spec) if unseen_categories else {}).items():
         if column not in frame.columns:
             continue
         values = frame[column]
@@ -149,7 +160,7 @@ def write_output(frame: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from gitops_ml import model
+    from gitops_ml import model, serving_contract
 
     parser = argparse.ArgumentParser(prog="gitops_ml predict")
     parser.add_argument("--input", required=True, type=Path, help="CSV or Parquet, raw layout")
@@ -162,7 +173,18 @@ def main(argv: list[str]) -> int:
     spec = FeatureSpec.load()
     frame = read_input(args.input, p)
     pipeline = model.load_recorded(args.model)
-    check_input(frame, pipeline, spec, str(args.input))
-    write_output(predict_frame(pipeline, frame, spec), args.output)
+    check_input(frame, pipeline, spec, str(args.input), unseen_categories=False)
+    categories = _categories(pipeline, spec)
+    flags = serving_contract.enforce(frame, spec, p, categories, str(args.input))
+    out = predict_frame(pipeline, frame, spec)
+    if flags is not None:
+        out[serving_contract.COLUMN] = flags
+        broken = sum(1 for f in flags if f)
+        print(
+            f"predict: {broken} of {len(frame)} rows break the data contract; scored anyway "
+            f"(serving.on_violation: flag), see the {serving_contract.COLUMN} column",
+            file=sys.stderr,
+        )
+    write_output(out, args.output)
     print(f"predict: {len(frame)} rows -> {args.output}")
     return 0

@@ -292,8 +292,8 @@ def test_unseen_category_at_prediction_time_is_named(trained: Project) -> None:
     before = digest(trained.root / "new.csv")
     proc = trained.cli("predict", "--input", "new.csv", "--output", "out.csv", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "new.csv: clinic: categories never seen in training: ['west']" in proc.stderr
-    assert "rows (0-based): [2, 4]" in proc.stderr
+    assert "new.csv: clinic: a category never seen in training: 2 of 6 rows" in proc.stderr
+    assert "rows (0-based): [2, 4]; values: ['west']" in proc.stderr
     assert digest(trained.root / "new.csv") == before
     assert not (trained.root / "out.csv").exists()
     new.loc[[2, 4], "clinic"] = "east"

@@ -33,6 +33,7 @@ def _write(part: pd.DataFrame, path: Path) -> None:
 def main() -> None:
     p = params.load()
     spec, train, test = _checked_parts(p)
+    spec = spec.profiled(train)
     summary = f"prepare: {len(train)} train / {len(test)} test rows, {len(spec.columns)} features"
     _write(train, config.TRAIN_FILE)
     del train  # one split in memory while the other is converted and written
