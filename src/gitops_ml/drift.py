@@ -3,8 +3,11 @@
 Compares every model feature between REFERENCE (a git revision, whose data is read
 through DVC, or a file) and CURRENT (a file): PSI and KS for numbers, PSI and
 chi-square for categories, missing rates; then scores both with the current model and
-compares the predictions. Writes `drift.md` and `drift.json` and exits 1 when any
-threshold in `params.yaml` (`drift:`) is crossed, so a schedule can raise an alarm.
+compares the predictions. When CURRENT carries labels, the model of the reference (by
+default the one in production) is scored on CURRENT's new rows and judged by `gate.floor`
+(ML Test Score Mo7). Writes `drift.md` and `drift.json` and exits 1 when any threshold in
+`params.yaml` (`drift:`) is crossed or that quality is below the floor, so a schedule can
+raise an alarm.
 """
 
 from __future__ import annotations
@@ -189,6 +192,65 @@ def prediction_findings(
     return findings
 
 
+def _scoring_model(reference: str) -> tuple[Any, data.FeatureSpec, str]:
+    """(pipeline, spec, label) of the model to judge labelled new rows with: the reference
+    revision's own model (by default the one in production), else the workspace's."""
+    if not Path(reference).is_file():
+        from gitops_ml.registry import models
+
+        try:
+            loaded = models.load(reference)
+            return loaded.pipeline, loaded.spec, f"the model of {loaded.source.label}"
+        except UserError:
+            pass  # a revision with no model in reach: the workspace's, said in the report
+    from gitops_ml import model
+
+    return (
+        model.load_recorded(config.MODEL_FILE),
+        data.FeatureSpec.load(),
+        f"the workspace model ({config.MODEL_FILE})",
+    )
+
+
+def quality_on_new_rows(
+    ref: pd.DataFrame, cur: pd.DataFrame, reference: str, p: params.Params
+) -> dict[str, Any] | None:
+    """ML Test Score Mo7: when CURRENT carries labels, the primary metric of the model on
+    CURRENT's rows that REFERENCE does not hold, against `gate.floor`. None: no labels."""
+    import numpy as np
+
+    from gitops_ml import gate, metrics, predict
+
+    target = p.data.target
+    if target not in cur.columns or cur[target].isna().all():
+        return None
+    pipeline, spec, label = _scoring_model(reference)
+    columns = [c for c in [*spec.columns, target] if c in ref.columns and c in cur.columns]
+    seen = np.isin(
+        pd.util.hash_pandas_object(cur[columns], index=False).to_numpy(),
+        pd.util.hash_pandas_object(ref[columns], index=False).to_numpy(),
+    )
+    new = cur[~seen & cur[target].notna().to_numpy()].reset_index(drop=True)
+    primary = p.evaluate.primary_metric
+    result: dict[str, Any] = {
+        "model": label,
+        "metric": primary,
+        "rows": len(new),
+        "value": None,
+        "floor": p.gate.floor,
+        "below_floor": False,
+    }
+    if new.empty:
+        return result
+    scored = predict.score(pipeline, new, spec)
+    value = metrics.primary_value(scored, primary, p.data.positive_class)
+    result["value"] = float(value)
+    if p.gate.floor is not None:
+        floor_only = p.gate.model_copy(update={"max_latency_growth": None, "max_size_growth": None})
+        result["below_floor"] = not gate.check(primary, {primary: value}, None, floor_only).passed
+    return result
+
+
 def _num(value: float | None, spec: str = ".3f") -> str:
     return "–" if value is None or not math.isfinite(value) else format(value, spec)
 
@@ -202,6 +264,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         if drifted
         else "**No drift** above the thresholds in `params.yaml` (`drift:`)."
     )
+    quality = report.get("quality") or {}
+    if quality.get("below_floor"):
+        verdict = (
+            f"**Quality below the floor**: {quality['metric']} "
+            f"{_num(quality['value'], '.4f')} on {quality['rows']} new labelled rows "
+            f"(`gate.floor` {quality['floor']}). " + verdict
+        )
     lines = [
         "# Drift report",
         "",
@@ -221,6 +290,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             else []
         ),
         "",
+        *_quality_lines(report.get("quality")),
         "## Predictions of the current model",
         "",
         "| quantity | PSI | drifted | why |",
@@ -257,6 +327,24 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _quality_lines(quality: dict[str, Any] | None) -> list[str]:
+    if quality is None:
+        return []
+    lines = ["## Quality on new labelled rows", ""]
+    metric, rows = quality["metric"], quality["rows"]
+    if not rows:
+        lines.append(
+            f"CURRENT has labels but no row that the reference lacks: {metric} not measured."
+        )
+    else:
+        word = "**below the floor**" if quality["below_floor"] else "at or above the floor"
+        lines.append(
+            f"{quality['model'].capitalize()} scores {metric} {_num(quality['value'], '.4f')} on "
+            f"{rows} new labelled rows: {word} {quality['floor']} (`gate.floor`)."
+        )
+    return [*lines, ""]
+
+
 def _what(report: dict[str, Any]) -> str:
     described = report.get("reference_is")
     ref = f"`{report['reference']}`"
@@ -285,6 +373,8 @@ def compare(
     _need_columns(cur, spec.columns, f"CURRENT {current}")
     features = feature_findings(ref, cur, spec.columns, p.drift)
     predictions = prediction_findings(ref, cur, p, spec) if config.MODEL_FILE.is_file() else []
+    quality = quality_on_new_rows(ref, cur, reference, p) if config.MODEL_FILE.is_file() else None
+    below = bool(quality and quality["below_floor"])
     report = {
         "reference": reference,
         "reference_is": described or reference,
@@ -292,7 +382,8 @@ def compare(
         "current": current,
         "rows_reference": len(ref),
         "rows_current": len(cur),
-        "drifted": any(f.drifted for f in features + predictions),
+        "drifted": below or any(f.drifted for f in features + predictions),
+        "quality": quality,
         "thresholds": p.drift.model_dump(),
         "predictions": [asdict(f) for f in predictions],
         "features": [asdict(f) for f in features],
@@ -318,6 +409,9 @@ def main(argv: list[str]) -> int:
     write_text(args.json, json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text(args.markdown, render_markdown(report))
     drifted = [f["name"] for f in report["predictions"] + report["features"] if f["drifted"]]
+    quality = report.get("quality") or {}
+    if quality.get("below_floor"):
+        drifted.insert(0, f"{quality['metric']} on new labelled rows (below gate.floor)")
     if drifted:
         print(f"drift: DETECTED in {', '.join(drifted)}; see {args.markdown}", file=sys.stderr)
         return 1

@@ -44,6 +44,7 @@ def test_shifted_feature_missing_values_and_predictions_are_flagged(trained: Pro
     markdown = (trained.root / "drift.md").read_text()
     assert "**Drift detected**" in markdown and "`worst_concave_points`" in markdown
     assert "drift: DETECTED" in proc.stderr
+    assert report["quality"] is None  # no labels in CURRENT: quality is not judged
 
 
 def test_unknown_reference_is_a_user_error(trained: Project) -> None:
@@ -84,3 +85,37 @@ def test_by_default_the_monitor_compares_the_prod_models_training_data_and_says_
         f"the training data of classifier@v1.0.0 (in prod, commit {trained_on[:12]})"
         in (trained.root / "drift.md").read_text()
     )
+
+
+def _new_labelled_rows(project: Project, flip: bool) -> None:
+    """60 rows the reference does not hold (a hair of noise on each number), labelled."""
+    frame = pd.read_csv(project.root / DATA).sample(60, random_state=3).reset_index(drop=True)
+    numbers = frame.columns.drop("diagnosis")
+    rng = np.random.default_rng(3)
+    frame[numbers] = frame[numbers] * (1 + rng.normal(0, 1e-4, (len(frame), len(numbers))))
+    if flip:  # the world changed under the model: what it calls malignant no longer is
+        frame["diagnosis"] = frame["diagnosis"].map({"malignant": "benign", "benign": "malignant"})
+    frame.to_csv(project.root / "labelled.csv", index=False)
+
+
+def test_labelled_new_rows_below_the_floor_raise_the_alarm(trained: Project) -> None:
+    _new_labelled_rows(trained, flip=True)
+    proc = trained.make("drift", "REFERENCE=HEAD", "CURRENT=labelled.csv", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "roc_auc on new labelled rows (below gate.floor)" in proc.stderr
+    quality = json.loads((trained.root / "drift.json").read_text())["quality"]
+    assert quality["rows"] == 60 and quality["below_floor"] is True and quality["value"] < 0.9
+    assert quality["model"].startswith("the model of commit ")
+    md = (trained.root / "drift.md").read_text()
+    assert "**Quality below the floor**: roc_auc" in md and "## Quality on new labelled rows" in md
+
+
+def test_labelled_new_rows_the_model_still_gets_right_pass_the_floor(trained: Project) -> None:
+    _new_labelled_rows(trained, flip=False)
+    trained.make("drift", "REFERENCE=HEAD", "CURRENT=labelled.csv", check=False)
+    quality = json.loads((trained.root / "drift.json").read_text())["quality"]
+    assert quality["rows"] == 60 and quality["below_floor"] is False and quality["value"] >= 0.9
+    # the reference's own rows are not new: nothing to measure
+    trained.make("drift", "REFERENCE=HEAD", f"CURRENT={DATA}")
+    quality = json.loads((trained.root / "drift.json").read_text())["quality"]
+    assert quality["rows"] == 0 and quality["value"] is None
