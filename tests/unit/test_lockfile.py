@@ -28,10 +28,11 @@ LOCKED_EXTRAS = ("dev", "s3", "dask")  # the Makefile's `lock` target compiles t
 ENTRY = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 
 
-def lock_entries() -> list[tuple[str, str, Marker | None, int]]:
+def lock_entries(text: str | None = None) -> list[tuple[str, str, Marker | None, int]]:
     """(name, version, marker, number of hashes) for every pinned line."""
     entries: list[tuple[str, str, Marker | None, int]] = []
-    for line in (REPO_ROOT / "requirements.lock").read_text().splitlines():
+    text = (REPO_ROOT / "requirements.lock").read_text() if text is None else text
+    for line in text.splitlines():
         match = ENTRY.match(line)
         if match:
             name, version, marker = match.groups()
@@ -53,8 +54,9 @@ def applicable(marker: Marker | None) -> bool:
     return marker is None or marker.evaluate()
 
 
-def project_requirements() -> list[Requirement]:
-    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+def project_requirements(text: str | None = None) -> list[Requirement]:
+    text = (REPO_ROOT / "pyproject.toml").read_text() if text is None else text
+    project = tomllib.loads(text)["project"]
     declared = list(project["dependencies"])
     for extra in LOCKED_EXTRAS:
         declared += project["optional-dependencies"][extra]
@@ -70,18 +72,36 @@ def test_lock_names_no_index_or_download_host_and_hashes_every_pin() -> None:
     assert all(hashes > 0 for _, _, _, hashes in entries)
 
 
+def unlocked(requirement: Requirement, entries: list[tuple[str, str, Marker | None, int]]) -> str:
+    """Why the lock does not satisfy `requirement` ('' when it does)."""
+    name = canonicalize_name(requirement.name)
+    pins = [v for n, v, marker, _ in entries if n == name and applicable(marker)]
+    if not pins:
+        return (
+            f"{requirement.name} is in pyproject.toml but not in requirements.lock: run `make lock`"
+        )
+    if not all(requirement.specifier.contains(v, prereleases=True) for v in pins):
+        return f"requirements.lock pins {requirement.name}=={pins} outside {requirement.specifier}: run `make lock`"
+    return ""
+
+
 @pytest.mark.parametrize("requirement", project_requirements(), ids=str)
 def test_every_declared_dependency_is_locked_at_a_version_it_allows(
     requirement: Requirement,
 ) -> None:
-    name = canonicalize_name(requirement.name)
-    pins = [v for n, v, marker, _ in lock_entries() if n == name and applicable(marker)]
-    assert pins, (
-        f"{requirement.name} is in pyproject.toml but not in requirements.lock: run `make lock`"
-    )
-    assert all(requirement.specifier.contains(v, prereleases=True) for v in pins), (
-        f"requirements.lock pins {requirement.name}=={pins} outside {requirement.specifier}: run `make lock`"
-    )
+    assert unlocked(requirement, lock_entries()) == ""
+
+
+def test_a_dependency_changed_without_relocking_is_caught() -> None:
+    """A dependency added or raised in pyproject.toml without `make lock` fails the suite
+    (so Dependabot's pyproject bumps and hand edits cannot land unlocked)."""
+    text = (REPO_ROOT / "pyproject.toml").read_text()
+    changed = re.sub(r'"pandas[^"]*"', '"pandas>=99"', text, count=1)
+    changed = changed.replace("dependencies = [", 'dependencies = [\n    "left-pad>=1.0",', 1)
+    assert changed != text
+    problems = {str(r): unlocked(r, lock_entries()) for r in project_requirements(changed)}
+    assert problems["left-pad>=1.0"].startswith("left-pad is in pyproject.toml but not in")
+    assert "outside >=99: run `make lock`" in problems["pandas>=99"]
 
 
 def test_environment_was_built_exactly_from_the_lock() -> None:

@@ -107,3 +107,90 @@ def test_every_file_named_exists() -> None:
         if test_name:
             source = Path(REPO_ROOT / path).read_text(encoding="utf-8")
             assert f"def {test_name}(" in source, f"{token}: no such test"
+
+
+# Every row scored "automated" (1.0) is backed by at least one negative test: a test that
+# breaks the property the row claims and asserts that the row's check fails, with its
+# message. A row whose check cannot fail, or that no such test covers, is scored by hand.
+NEGATIVE_TESTS: dict[str, list[str]] = {
+    "D1": [
+        "tests/unit/test_contract.py::test_builtin_violations_are_reported_together_with_rows_and_fixes",
+        "tests/integration/test_bad_inputs.py::test_bad_data_stops_prepare_with_a_named_field",
+    ],
+    "D4": [
+        "tests/integration/test_forbidden_columns.py::test_prepare_refuses_a_forbidden_column_until_it_is_dropped",
+    ],
+    "D5": [
+        "tests/unit/test_forbidden_columns.py::test_every_matching_column_is_refused_with_file_pattern_and_fix",
+    ],
+    "M3": [
+        "tests/integration/test_tune_check.py::test_a_badly_tuned_hyperparameter_fails_and_names_the_better_value",
+    ],
+    "M6": [
+        "tests/unit/test_quality.py::test_slice_rules_skip_small_slices_and_say_so",
+        "tests/integration/test_report_quality.py::test_report_shows_baselines_slices_and_importance_and_the_rules_gate_them",
+    ],
+    "I1": [
+        "tests/integration/test_ci_verify.py::test_verify_catches_stale_and_uncommitted_results_and_passes_once_committed",
+        "tests/integration/test_ci_verify.py::test_hand_edited_metrics_fail_the_check",
+    ],
+    "I2": [
+        "tests/unit/test_params_errors.py::test_value_out_of_range_names_the_key",
+        "tests/unit/test_model.py::test_unknown_hyperparameter_names_the_key_and_lists_allowed_ones",
+        "tests/integration/test_bad_inputs.py::test_params_mistake_stops_make_repro_before_dvc_runs",
+    ],
+    "I3": [
+        "tests/integration/test_bad_inputs.py::test_bad_data_through_dvc_repro_keeps_last_good_outputs_recoverable",
+        "tests/integration/test_bad_inputs.py::test_train_killed_mid_run_leaves_no_partial_output_and_rerun_completes",
+    ],
+    "I4": [
+        "tests/workflows/test_pull_request.py::test_a_worse_model_fails_the_job_at_the_gate_and_the_comment_says_why",
+        "tests/integration/test_registry.py::test_a_gate_failure_creates_no_tag_and_says_why",
+        "tests/integration/test_model_tests.py::test_violated_expectations_and_limits_fail_with_exit_1",
+    ],
+    "I6": [
+        "tests/integration/test_canary.py::test_a_version_that_disagrees_with_prod_fails_the_agreement_check",
+        "tests/integration/test_canary.py::test_a_model_file_with_an_untrusted_type_fails_the_load_check",
+    ],
+    "I7": [
+        "tests/integration/test_registry.py::test_promotion_follows_the_stage_order_needs_approval_for_prod_and_rolls_back",
+        "tests/workflows/test_promote.py::test_staging_then_approved_prod_each_deployed_and_prod_first_refused",
+    ],
+    "Mo1": [
+        "tests/unit/test_lockfile.py::test_a_dependency_changed_without_relocking_is_caught",
+    ],
+    "Mo2": [
+        "tests/integration/test_serving_contract.py::test_rows_that_break_the_contract_are_refused_with_rows_rules_and_fixes",
+        "tests/integration/test_drift.py::test_shifted_feature_missing_values_and_predictions_are_flagged",
+    ],
+    "Mo3": [
+        "tests/integration/test_model_tests.py::test_a_prepared_split_that_drifted_from_the_raw_data_fails_the_skew_test",
+    ],
+    "Mo4": [
+        "tests/integration/test_model_age.py::test_model_age_reads_the_prod_version_registration_date_against_the_limit",
+    ],
+    "Mo5": [
+        "tests/unit/test_stability.py::test_nan_predictions_and_nan_probabilities_are_refused_with_a_count",
+        "tests/unit/test_stability.py::test_an_estimator_that_fails_numerically_names_params_yaml_and_the_fix",
+    ],
+    "Mo6": [
+        "tests/integration/test_train_cost.py::test_train_cost_passes_unchanged_and_fails_a_slower_model_past_a_tight_limit",
+        "tests/integration/test_model_tests.py::test_violated_expectations_and_limits_fail_with_exit_1",
+    ],
+    "Mo7": [
+        "tests/workflows/test_pull_request.py::test_a_worse_model_fails_the_job_at_the_gate_and_the_comment_says_why",
+        "tests/integration/test_drift.py::test_labelled_new_rows_below_the_floor_raise_the_alarm",
+    ],
+}
+
+
+def test_every_automated_row_is_backed_by_a_negative_test_that_exists() -> None:
+    automated = {f"{prefix}{n}" for prefix, n, row in rows() if row[2] == "automated"}
+    assert sorted(automated - set(NEGATIVE_TESTS)) == [], "automated rows without a negative test"
+    assert sorted(set(NEGATIVE_TESTS) - automated) == [], "negative tests for rows not automated"
+    for row_id, tests in NEGATIVE_TESTS.items():
+        assert tests, row_id
+        for token in tests:
+            path, _, name = token.partition("::")
+            source = (REPO_ROOT / path).read_text(encoding="utf-8")
+            assert re.search(rf"^def {name}\(", source, re.M), f"{row_id}: {token} does not exist"
