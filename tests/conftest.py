@@ -29,19 +29,6 @@ DAY = 86400
 VENV_BIN = Path(sys.executable).parent
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest first: act scenarios, then whole-pipeline tests, then the rest, each group in
-    file order. With two workers, a minute-long scenario collected last would run alone at
-    the end while the other worker idles; started first, the short tests fill in beside it."""
-
-    def weight(item: pytest.Item) -> int:
-        if "scenario" in getattr(item, "fixturenames", ()):
-            return 0
-        return 1 if item.get_closest_marker("slow") else 2
-
-    items.sort(key=weight)
-
-
 def tracked_files(root: Path = REPO_ROOT) -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
