@@ -28,10 +28,13 @@ from tests.conftest import REPO_ROOT
 _DONE = ".compiled"  # written last: a cache without it is rebuilt
 
 
+def _uv() -> str:
+    return shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+
+
 def machine_uv_cache() -> Path | None:
-    uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
     try:
-        out = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True)
+        out = subprocess.run([_uv(), "cache", "dir"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
     folder = Path(out.stdout.strip())
@@ -74,7 +77,7 @@ def _archives_of_the_lock(cache: Path) -> set[Path]:
     with tempfile.TemporaryDirectory(dir=cache.parent) as scratch:
         venv = Path(scratch) / "venv"
         env = {**os.environ, "UV_CACHE_DIR": str(cache), "UV_LINK_MODE": "hardlink"}
-        uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+        uv = _uv()
         for argv in (
             [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
             [
