@@ -6,7 +6,7 @@ chi-square for categories, missing rates; then scores both with the current mode
 compares the predictions. When CURRENT carries labels, the model of the reference (by
 default the one in production) is scored on CURRENT's new rows and judged by `gate.floor`
 (ML Test Score Mo7). Writes `drift.md` and `drift.json` and exits 1 when any threshold in
-`params.yaml` (`drift:`) is crossed or that quality is below the floor, so a schedule can
+`params.yaml` (`drift:`) is crossed or that quality fails the floor, so a schedule can
 raise an alarm.
 """
 
@@ -24,6 +24,7 @@ import pandas as pd
 
 from gitops_ml import config, data, params, stats
 from gitops_ml.errors import UserError
+from gitops_ml.metrics import HIGHER_IS_BETTER
 
 MD_FILE = Path("drift.md")
 JSON_FILE = Path("drift.json")
@@ -238,7 +239,8 @@ def quality_on_new_rows(
         "rows": len(new),
         "value": None,
         "floor": p.gate.floor,
-        "below_floor": False,
+        "failed_floor": False,
+        "bar": "floor" if HIGHER_IS_BETTER.get(primary, True) else "ceiling",
     }
     if new.empty:
         return result
@@ -247,7 +249,7 @@ def quality_on_new_rows(
     result["value"] = float(value)
     if p.gate.floor is not None:
         floor_only = p.gate.model_copy(update={"max_latency_growth": None, "max_size_growth": None})
-        result["below_floor"] = not gate.check(primary, {primary: value}, None, floor_only).passed
+        result["failed_floor"] = not gate.check(primary, {primary: value}, None, floor_only).passed
     return result
 
 
@@ -265,9 +267,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         else "**No drift** above the thresholds in `params.yaml` (`drift:`)."
     )
     quality = report.get("quality") or {}
-    if quality.get("below_floor"):
+    if quality.get("failed_floor"):
         verdict = (
-            f"**Quality below the floor**: {quality['metric']} "
+            f"**Quality past the {quality['bar']}**: {quality['metric']} "
             f"{_num(quality['value'], '.4f')} on {quality['rows']} new labelled rows "
             f"(`gate.floor` {quality['floor']}). " + verdict
         )
@@ -337,7 +339,12 @@ def _quality_lines(quality: dict[str, Any] | None) -> list[str]:
             f"CURRENT has labels but no row that the reference lacks: {metric} not measured."
         )
     else:
-        word = "**below the floor**" if quality["below_floor"] else "at or above the floor"
+        bar = quality["bar"]
+        word = (
+            f"**{'below' if bar == 'floor' else 'above'} the {bar}**"
+            if quality["failed_floor"]
+            else f"within the {bar}"
+        )
         lines.append(
             f"{quality['model'].capitalize()} scores {metric} {_num(quality['value'], '.4f')} on "
             f"{rows} new labelled rows: {word} {quality['floor']} (`gate.floor`)."
@@ -374,7 +381,7 @@ def compare(
     features = feature_findings(ref, cur, spec.columns, p.drift)
     predictions = prediction_findings(ref, cur, p, spec) if config.MODEL_FILE.is_file() else []
     quality = quality_on_new_rows(ref, cur, reference, p) if config.MODEL_FILE.is_file() else None
-    below = bool(quality and quality["below_floor"])
+    below = bool(quality and quality["failed_floor"])
     report = {
         "reference": reference,
         "reference_is": described or reference,
@@ -410,8 +417,8 @@ def main(argv: list[str]) -> int:
     write_text(args.markdown, render_markdown(report))
     drifted = [f["name"] for f in report["predictions"] + report["features"] if f["drifted"]]
     quality = report.get("quality") or {}
-    if quality.get("below_floor"):
-        drifted.insert(0, f"{quality['metric']} on new labelled rows (below gate.floor)")
+    if quality.get("failed_floor"):
+        drifted.insert(0, f"{quality['metric']} on new labelled rows (past gate.floor)")
     if drifted:
         print(f"drift: DETECTED in {', '.join(drifted)}; see {args.markdown}", file=sys.stderr)
         return 1

@@ -102,19 +102,19 @@ def test_labelled_new_rows_below_the_floor_raise_the_alarm(trained: Project) -> 
     _new_labelled_rows(trained, flip=True)
     proc = trained.make("drift", "REFERENCE=HEAD", "CURRENT=labelled.csv", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "roc_auc on new labelled rows (below gate.floor)" in proc.stderr
+    assert "roc_auc on new labelled rows (past gate.floor)" in proc.stderr
     quality = json.loads((trained.root / "drift.json").read_text())["quality"]
-    assert quality["rows"] == 60 and quality["below_floor"] is True and quality["value"] < 0.9
-    assert quality["model"].startswith("the model of commit ")
+    assert quality["rows"] == 60 and quality["failed_floor"] is True and quality["value"] < 0.9
+    assert quality["model"].startswith("the model of commit ") and quality["bar"] == "floor"
     md = (trained.root / "drift.md").read_text()
-    assert "**Quality below the floor**: roc_auc" in md and "## Quality on new labelled rows" in md
+    assert "**Quality past the floor**: roc_auc" in md and "## Quality on new labelled rows" in md
 
 
 def test_labelled_new_rows_the_model_still_gets_right_pass_the_floor(trained: Project) -> None:
     _new_labelled_rows(trained, flip=False)
     trained.make("drift", "REFERENCE=HEAD", "CURRENT=labelled.csv", check=False)
     quality = json.loads((trained.root / "drift.json").read_text())["quality"]
-    assert quality["rows"] == 60 and quality["below_floor"] is False and quality["value"] >= 0.9
+    assert quality["rows"] == 60 and quality["failed_floor"] is False and quality["value"] >= 0.9
     # the reference's own rows are not new: nothing to measure
     trained.make("drift", "REFERENCE=HEAD", f"CURRENT={DATA}")
     quality = json.loads((trained.root / "drift.json").read_text())["quality"]

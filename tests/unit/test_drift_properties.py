@@ -102,3 +102,20 @@ def test_a_small_batch_of_the_same_distribution_is_not_drift_but_a_shifted_one_i
     shifted = pd.DataFrame({"x": np.random.default_rng(99).normal(loc=1.5, size=50)})
     (finding,) = drift.feature_findings(ref, shifted, ["x"], rules)
     assert finding.drifted and "expected by chance" in finding.reasons[0]
+
+
+def test_quality_on_new_rows_reads_as_a_ceiling_for_error_metrics() -> None:
+    from gitops_ml.drift import _quality_lines
+
+    quality = {
+        "model": "the model of v1.0.0",
+        "metric": "rmse",
+        "rows": 40,
+        "value": 61.5,
+        "floor": 55.0,
+        "failed_floor": True,
+        "bar": "ceiling",
+    }
+    text = "\n".join(_quality_lines(quality))
+    assert "scores rmse 61.5000 on 40 new labelled rows: **above the ceiling** 55.0" in text
+    assert "within the ceiling" in "\n".join(_quality_lines({**quality, "failed_floor": False}))
