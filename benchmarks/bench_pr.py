@@ -24,11 +24,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from measure import measured
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "pr-train.yml"
@@ -65,18 +66,10 @@ def run(
     args: list[str], cwd: Path, env: dict[str, str], check: bool = True
 ) -> tuple[float, float, int, str]:
     """(wall seconds, peak RSS MB of the largest process, exit status, output)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
+    wall, rss, code, output = measured(args, cwd, env)
     if check and code != 0:
         raise SystemExit(f"{' '.join(args)} failed ({code}) in {cwd}:\n{output}")
-    return wall, usage.ru_maxrss / 1024.0, code, output
+    return wall, rss, code, output
 
 
 def git(repo: Path, *args: str) -> str:

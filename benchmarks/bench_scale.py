@@ -18,13 +18,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
+
+from measure import measured
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -36,18 +36,10 @@ MAX_RSS_RATIO = 4.0
 def run_measured(args: list[str], cwd: Path) -> tuple[float, float, str]:
     """Run one child process; return (wall seconds, peak RSS in MB, its output)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), DVC_NO_ANALYTICS="1")
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{output}")
-    return wall, usage.ru_maxrss / 1024.0, output.strip()  # ru_maxrss is in KiB on Linux
+    wall, rss, code, output = measured(args, cwd, env)
+    if code != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({code}):\n{output}")
+    return wall, rss, output.strip()
 
 
 def data_megabytes(path: Path) -> float:
