@@ -174,10 +174,13 @@ NEGATIVE_TESTS: dict[str, list[str]] = {
         "tests/unit/test_stability.py::test_an_estimator_that_fails_numerically_names_params_yaml_and_the_fix",
     ],
     "Mo6": [
+        "tests/unit/test_gate.py::test_a_model_file_grown_past_its_limit_fails",
+        "tests/unit/test_gate.py::test_latency_grown_past_its_limit_fails_and_a_missing_side_is_said",
         "tests/integration/test_train_cost.py::test_train_cost_passes_unchanged_and_fails_a_slower_model_past_a_tight_limit",
         "tests/integration/test_model_tests.py::test_violated_expectations_and_limits_fail_with_exit_1",
     ],
     "Mo7": [
+        "tests/unit/test_gate.py::test_a_drop_past_max_drop_fails_in_the_metrics_direction",
         "tests/workflows/test_pull_request.py::test_a_worse_model_fails_the_job_at_the_gate_and_the_comment_says_why",
         "tests/integration/test_drift.py::test_labelled_new_rows_below_the_floor_raise_the_alarm",
     ],

@@ -1,0 +1,37 @@
+"""The gate's comparison rules on their own: each fails past its limit, with its message."""
+
+from __future__ import annotations
+
+from gitops_ml import gate
+from gitops_ml.params import GateParams
+
+BASE = {"roc_auc": 0.95, "rmse": 10.0, "model_size_bytes": 1000, "latency_ms_per_1000_rows": 20.0}
+RULES = GateParams(max_drop=0.01, max_size_growth=0.5, max_latency_growth=0.5)
+
+
+def test_a_model_file_grown_past_its_limit_fails() -> None:
+    grown = gate.check("roc_auc", {**BASE, "model_size_bytes": 1600}, BASE, RULES)
+    assert not grown.passed
+    assert grown.failures == ["model_size_bytes grew +60.0% (limit +50%): 1000 -> 1600"]
+    assert gate.check("roc_auc", {**BASE, "model_size_bytes": 1400}, BASE, RULES).passed
+
+
+def test_latency_grown_past_its_limit_fails_and_a_missing_side_is_said() -> None:
+    slower = gate.check("roc_auc", {**BASE, "latency_ms_per_1000_rows": 40.0}, BASE, RULES)
+    assert slower.failures == ["latency_ms_per_1000_rows grew +100.0% (limit +50%): 20 -> 40"]
+    unmeasured = {k: v for k, v in BASE.items() if k != "latency_ms_per_1000_rows"}
+    result = gate.check("roc_auc", unmeasured, BASE, RULES)
+    assert result.passed and "latency_ms_per_1000_rows not compared" in result.notes[0]
+    off = RULES.model_copy(update={"max_latency_growth": None})
+    assert gate.check("roc_auc", {**BASE, "latency_ms_per_1000_rows": 400.0}, BASE, off).passed
+
+
+def test_a_drop_past_max_drop_fails_in_the_metrics_direction() -> None:
+    worse = gate.check("roc_auc", {**BASE, "roc_auc": 0.93}, BASE, RULES)
+    assert worse.failures == [
+        "roc_auc got worse by 0.0200 (limit gate.max_drop 0.01): 0.9500 -> 0.9300"
+    ]
+    assert gate.check("roc_auc", {**BASE, "roc_auc": 0.945}, BASE, RULES).passed
+    # rmse: lower is better, so a rise is the drop
+    assert not gate.check("rmse", {**BASE, "rmse": 10.5}, BASE, RULES).passed
+    assert gate.check("rmse", {**BASE, "rmse": 9.0}, BASE, RULES).passed
