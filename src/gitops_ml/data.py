@@ -60,6 +60,11 @@ class FeatureSpec:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One hash per row of `columns` (not the index): which rows two tables share."""
+    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+
+
 def _open_text(path: Path, encoding: str) -> TextIO:
     """A CSV file as text, gzip-compressed when its name ends in .gz (as pandas reads it)."""
     if path.name.lower().endswith(".gz"):

@@ -227,10 +227,7 @@ def quality_on_new_rows(
         return None
     pipeline, spec, label = _scoring_model(reference)
     columns = [c for c in [*spec.columns, target] if c in ref.columns and c in cur.columns]
-    seen = np.isin(
-        pd.util.hash_pandas_object(cur[columns], index=False).to_numpy(),
-        pd.util.hash_pandas_object(ref[columns], index=False).to_numpy(),
-    )
+    seen = np.isin(data.row_hashes(cur, columns), data.row_hashes(ref, columns))
     new = cur[~seen & cur[target].notna().to_numpy()].reset_index(drop=True)
     primary = p.evaluate.primary_metric
     result: dict[str, Any] = {

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml import config, data, params
+from gitops_ml import config, data, params, serving_contract
 from gitops_ml.data import FeatureSpec
 from gitops_ml.errors import UserError, raise_all
 from gitops_ml.model import MISSING_CATEGORY
@@ -75,7 +75,7 @@ def check_input(
         if column not in frame.columns:
             continue
         values = frame[column]
-        unseen = values.notna().to_numpy() & ~values.astype(str).isin(known).to_numpy()
+        unseen = serving_contract.never_seen(values, known)
         if unseen.any():
             shown = sorted(values[unseen].astype(str).unique())[:5]
             rows = [int(i) for i in np.flatnonzero(unseen)[:5]]  # positions, not index labels
@@ -160,7 +160,7 @@ def write_output(frame: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from gitops_ml import model, serving_contract
+    from gitops_ml import model
 
     parser = argparse.ArgumentParser(prog="gitops_ml predict")
     parser.add_argument("--input", required=True, type=Path, help="CSV or Parquet, raw layout")

@@ -79,6 +79,11 @@ class Violations:
         return ["; ".join(found.get(row, [])) for row in range(self.rows)]
 
 
+def never_seen(values: pd.Series, known: set[str]) -> np.ndarray:
+    """Rows whose category is not among `known` (compared as text; missing is not unseen)."""
+    return values.notna().to_numpy() & ~values.astype(str).isin(known).to_numpy()
+
+
 def _numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
@@ -162,8 +167,7 @@ def violations(
     _training_rules(frame, spec, p, found)
     _schema_file_rules(frame, spec, p, found)
     for column, known in categories.items():
-        values = frame[column]
-        unseen = values.notna().to_numpy() & ~values.astype(str).isin(known).to_numpy()
+        unseen = never_seen(frame[column], known)
         shown = sorted(known - {MISSING_CATEGORY})[:10]
         found.add(
             column,

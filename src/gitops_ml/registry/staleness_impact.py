@@ -68,12 +68,6 @@ def _finite(value: Any) -> float | None:
     return float(value) if is_finite_number(value) else None
 
 
-def _row_hashes(frame: Any, columns: list[str]) -> Any:
-    import pandas as pd
-
-    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
-
-
 def _old_train_overlap(reader: models.Reader, test: Any, train: Any, columns: list[str]) -> Any:
     """Mask of today's test rows the version trained on and today's model did not."""
     import numpy as np
@@ -83,9 +77,9 @@ def _old_train_overlap(reader: models.Reader, test: Any, train: Any, columns: li
     # pyarrow reads a file object as well as a path: no temporary copy of the split
     payload = io.BytesIO(reader.read(config.TRAIN_FILE))
     old = data.read_parquet(payload, columns=columns)  # type: ignore[arg-type]
-    seen_by_old = np.isin(_row_hashes(test, columns), _row_hashes(old, columns))
+    seen_by_old = np.isin(data.row_hashes(test, columns), data.row_hashes(old, columns))
     if all(c in train.columns for c in columns):
-        seen_by_old &= ~np.isin(_row_hashes(test, columns), _row_hashes(train, columns))
+        seen_by_old &= ~np.isin(data.row_hashes(test, columns), data.row_hashes(train, columns))
     return seen_by_old
 
 
