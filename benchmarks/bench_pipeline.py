@@ -26,11 +26,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# The floor ends its process the way each stage process ends (gitops_ml.process), so
+# The floor ends its process the way each stage process ends (gitops_ml.core.process), so
 # the two sides differ only in what running three processes under DVC costs.
 FLOOR = (
-    "from gitops_ml import process\n"
-    "from gitops_ml.stages import prepare, train, evaluate\n"
+    "from gitops_ml.core import process\n"
+    "from ml_project.stages import prepare, train, evaluate\n"
     "def floor():\n"
     "    prepare.main()\n"
     "    train.main()\n"

@@ -1,6 +1,6 @@
 """Scale benchmark: wall time and peak memory of every pipeline stage at two data sizes.
 
-`make benchmark-scale` writes a synthetic dataset at each size (`gitops_ml.synthetic`),
+`make benchmark-scale` writes a synthetic dataset at each size (`gitops_ml.datasets.synthetic`),
 points a scratch copy of params.yaml at it, and runs each stage as its own process, just
 as `dvc repro` does, so start-up costs and memory are those a user would see. Peak RSS
 comes from the kernel's accounting of that one child (`os.wait4`). The figures go to
@@ -70,7 +70,7 @@ def bench_size(rows: int, seed: int, work: Path) -> dict:
     result["file_mb"] = round((work / data_rel).stat().st_size / 1e6, 1)
     write_params(work, data_rel)
     for stage in STAGES:
-        wall, rss, output = run_measured([py, "-m", f"gitops_ml.stages.{stage}"], work)
+        wall, rss, output = run_measured([py, "-m", f"ml_project.stages.{stage}"], work)
         result["stages"][stage] = {"seconds": round(wall, 2), "peak_rss_mb": round(rss, 1)}
         print(f"  {rows:>9,} {stage:<9} {wall:7.1f} s {rss:8.0f} MB   {output.splitlines()[-1]}")
     result["seconds"] = round(sum(s["seconds"] for s in result["stages"].values()), 2)
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(work, ignore_errors=True)
     summary = summarise(runs)
     print_table(runs, summary)
-    from gitops_ml.atomic import write_text
+    from gitops_ml.core.atomic import write_text
 
     payload = {"machine": {"cpus": os.cpu_count()}, "runs": runs, "summary": summary}
     write_text(RESULTS, json.dumps(payload, indent=2) + "\n")

@@ -1,4 +1,4 @@
 from gitops_ml.cli import main
-from gitops_ml.process import run
+from gitops_ml.core.process import run
 
 run(main)

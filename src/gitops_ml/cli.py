@@ -8,31 +8,34 @@ from __future__ import annotations
 import importlib
 import sys
 
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
 
 # name: (module:function taking argv and returning an exit code, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("gitops_ml.check:main", "validate params.yaml (and the estimator) before any work"),
+    "check": (
+        "gitops_ml.checks.preflight:main",
+        "validate params.yaml (and the estimator) before any work",
+    ),
     "init": (
-        "gitops_ml.init:main",
+        "gitops_ml.checks.init:main",
         "check your data against params.yaml before the first training",
     ),
     "data": (
-        "gitops_ml.fetch:main",
+        "gitops_ml.datasets.restore:main",
         "make data/ match data.dvc: dvc pull, else the embedded sample",
     ),
-    "sample-data": ("gitops_ml.sample_cli:main", "write a bundled or synthetic dataset"),
+    "sample-data": ("gitops_ml.datasets.sample_cli:main", "write a bundled or synthetic dataset"),
     # pull-request report and quality gate
     "report": (
-        "gitops_ml.report.cli:report_main",
+        "gitops_ml.review.report_cli:report_main",
         "write report.md comparing the workspace with BASE",
     ),
     "gate": (
-        "gitops_ml.report.cli:gate_main",
+        "gitops_ml.review.report_cli:gate_main",
         "apply the quality gate against BASE; exit 1 on failure",
     ),
     "train-cost": (
-        "gitops_ml.report.train_cost:main",
+        "gitops_ml.review.train_cost:main",
         "fit BASE's and the workspace's model here; exit 1 when fit time or memory grew too much",
     ),
     # model registry (git tags through GTO)
@@ -66,34 +69,34 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "age of the production model; exit 1 when older than registry.max_model_age_days",
     ),
     "staleness-impact": (
-        "gitops_ml.registry.cli:staleness_impact_main",
+        "gitops_ml.monitoring.age_impact:main",
         "every registered version scored on today's test split: quality against age",
     ),
     "canary": (
-        "gitops_ml.registry.cli:canary_main",
+        "gitops_ml.serving.canary:main",
         "a registered version scores real rows through serving's code; exit 1 on a failed check",
     ),
     # data and model trust
     "infer-schema": (
-        "gitops_ml.contract_cli:infer_main",
+        "gitops_ml.checks.infer_contract:infer_main",
         "write a data contract from the current data",
     ),
-    "drift": ("gitops_ml.drift:main", "compare feature and prediction distributions"),
+    "drift": ("gitops_ml.monitoring.drift:main", "compare feature and prediction distributions"),
     "test-model": (
-        "gitops_ml.model_tests:main",
+        "gitops_ml.checks.model_tests:main",
         "behavioural and quality tests of the trained model",
     ),
-    "predict": ("gitops_ml.serve:main", "score a CSV/Parquet file with the trained model"),
+    "predict": ("gitops_ml.serving.serve:main", "score a CSV/Parquet file with the trained model"),
     "tune-check": (
-        "gitops_ml.variants.tune:tune_main",
+        "gitops_ml.review.tune:tune_main",
         "k-fold CV on the train split: exit 1 when a tune.params neighbour beats params.yaml",
     ),
     "feature-cost": (
-        "gitops_ml.variants.feature_cost:cost_main",
+        "gitops_ml.review.feature_cost:cost_main",
         "refit without each low-importance feature: metric, latency, size saved",
     ),
     "explain": (
-        "gitops_ml.explain:main",
+        "gitops_ml.serving.explain:main",
         "one row: raw values, each preprocessing step, prediction, contributions",
     ),
     # CI glue

@@ -71,7 +71,7 @@ class Guard:
 
 
 def prepare(project: Project) -> subprocess.CompletedProcess[str]:
-    return project.python("-m", "gitops_ml.stages.prepare", check=False)
+    return project.python("-m", "ml_project.stages.prepare", check=False)
 
 
 def write_data(project: Project, frame: pd.DataFrame, **csv: object) -> None:
@@ -323,7 +323,8 @@ def test_tampered_model_with_untrusted_type_is_refused(trained: Project) -> None
     guard = Guard(trained)
     tamper = (
         "import uuid, skops.io as sio\n"
-        "from gitops_ml import config, model\n"
+        "from gitops_ml.artifact import model\n"
+        "from gitops_ml.core import config\n"
         "pipeline = model.load(config.MODEL_FILE)\n"
         "pipeline.payload = uuid.UUID(int=7)  # any type outside sklearn/numpy/scipy\n"
         "config.MODEL_FILE.write_bytes(sio.dumps(pipeline))\n"
@@ -341,7 +342,8 @@ def test_a_model_file_edited_after_training_is_refused_even_when_it_loads(
 ) -> None:
     guard = Guard(trained)
     edit = (
-        "from gitops_ml import config, model\n"
+        "from gitops_ml.artifact import model\n"
+        "from gitops_ml.core import config\n"
         "pipeline = model.load(config.MODEL_FILE)\n"
         "pipeline.named_steps['estimator'].learning_rate = 0.5  # any edit inside the archive\n"
         "model.save(pipeline, config.MODEL_FILE)\n"
@@ -478,7 +480,7 @@ def test_train_killed_mid_run_leaves_no_partial_output_and_rerun_completes(
     deadline = time.monotonic() + 60
     while not killed and repro.poll() is None and time.monotonic() < deadline:
         for pid in _descendants(repro.pid):
-            if "gitops_ml.stages.train" in _cmdline(pid):
+            if "ml_project.stages.train" in _cmdline(pid):
                 time.sleep(1.0)  # let it import and start fitting
                 os.kill(pid, signal.SIGKILL)
                 killed = True

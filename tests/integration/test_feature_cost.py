@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gitops_ml.quality import within_noise
+from gitops_ml.evaluation.quality import within_noise
 from tests.conftest import Project
 
 pytestmark = pytest.mark.slow

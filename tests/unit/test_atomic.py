@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ml.atomic import atomic_path, write_text
+from gitops_ml.core.atomic import atomic_path, write_text
 
 
 def _mode(path: Path) -> int:

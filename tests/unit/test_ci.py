@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitops_ml.ci import comment, post, verify
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
 from tests.support.github_double import GitHubDouble, serve
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from gitops_ml import config
+from gitops_ml.core import config
 from tests.conftest import REPO_ROOT
 
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from gitops_ml import contract, contract_cli, data, params
-from gitops_ml.errors import UserError, UserErrors
+from gitops_ml.checks import contract, infer_contract
+from gitops_ml.core import data, params
+from gitops_ml.core.errors import UserError, UserErrors
 
 
 def make_params(schema_file: str | None = None, **contract_rules: object) -> params.Params:
@@ -46,8 +47,8 @@ def enforce(df: pd.DataFrame, p: params.Params) -> None:
 
 
 def write_inferred(tmp_path: Path, df: pd.DataFrame, p: params.Params) -> dict:
-    inferred = contract_cli.infer(df, p, data.resolve_features(df, p))
-    (tmp_path / "contract.yaml").write_text(contract_cli.render(inferred, "data/x.csv", "c.yaml"))
+    inferred = infer_contract.infer(df, p, data.resolve_features(df, p))
+    (tmp_path / "contract.yaml").write_text(infer_contract.render(inferred, "data/x.csv", "c.yaml"))
     return inferred
 
 
@@ -164,7 +165,7 @@ def test_infer_schema_refuses_to_overwrite_without_force(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "contract.yaml").write_text("# reviewed by hand\n")
     with pytest.raises(UserError) as raised:
-        contract_cli.infer_main([])
+        infer_contract.infer_main([])
     assert "--force" in raised.value.fix
     assert (tmp_path / "contract.yaml").read_text() == "# reviewed by hand\n"
 
@@ -177,7 +178,7 @@ def test_infer_schema_cli_writes_a_reviewable_file(
     frame().to_csv(tmp_path / "data/x.csv", index=False)
     raw = make_params().model_dump()
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
-    assert contract_cli.infer_main(["--force"]) == 0
+    assert infer_contract.infer_main(["--force"]) == 0
     text = (tmp_path / "contract.yaml").read_text()
     assert text.startswith("# Data contract for data/x.csv")
     assert "REVIEW IT" in text

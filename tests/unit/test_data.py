@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import data, params
-from gitops_ml.config import ROW_ID
-from gitops_ml.errors import UserError
+from gitops_ml.core import data, params
+from gitops_ml.core.config import ROW_ID
+from gitops_ml.core.errors import UserError
 
 
 def make_params(task: str = "binary", **split: object) -> params.Params:
@@ -119,7 +119,7 @@ def test_data_format_applies_to_the_data_file_and_to_files_whose_name_does_not_s
 
 
 def test_predict_refuses_an_output_that_is_its_input_or_names_no_format(tmp_path: Path) -> None:
-    from gitops_ml import serve
+    from gitops_ml.serving import serve
 
     source = tmp_path / "rows.csv"
     with pytest.raises(UserError, match="also the input"):
@@ -132,7 +132,7 @@ def test_predict_refuses_an_output_that_is_its_input_or_names_no_format(tmp_path
 def test_predict_refuses_an_output_inside_the_folder_dvc_tracks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitops_ml import serve
+    from gitops_ml.serving import serve
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError, match=r"the folder data\.dvc tracks"):
@@ -142,7 +142,7 @@ def test_predict_refuses_an_output_inside_the_folder_dvc_tracks(
 def test_predict_refuses_pipeline_outputs_and_existing_files_unless_forced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitops_ml import serve
+    from gitops_ml.serving import serve
 
     monkeypatch.chdir(tmp_path)
     source = tmp_path / "rows.csv"
@@ -192,7 +192,7 @@ def test_a_data_column_named_like_the_row_number_is_refused_unless_dropped() -> 
 def test_a_gzip_csv_is_read_and_written_as_gzip(tmp_path: Path) -> None:
     import gzip
 
-    from gitops_ml import serve
+    from gitops_ml.serving import serve
 
     rows = frame(20)
     plain = tmp_path / "rows.csv"

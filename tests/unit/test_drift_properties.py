@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from gitops_ml import stats
+from gitops_ml.core import stats
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 samples = arrays(np.float64, st.integers(min_value=1, max_value=300), elements=finite)
@@ -87,7 +87,8 @@ def test_ks_and_chi2_see_no_difference_between_identical_samples(sample: np.ndar
 
 def test_a_small_batch_of_the_same_distribution_is_not_drift_but_a_shifted_one_is() -> None:
     """50 rows in 10 bins show a PSI near the usual 0.2 alarm by chance alone."""
-    from gitops_ml import drift, params
+    from gitops_ml.core import params
+    from gitops_ml.monitoring import drift
 
     rng = np.random.default_rng(7)
     ref = pd.DataFrame({"x": rng.normal(size=2000)})
@@ -105,7 +106,7 @@ def test_a_small_batch_of_the_same_distribution_is_not_drift_but_a_shifted_one_i
 
 
 def test_quality_on_new_rows_reads_as_a_ceiling_for_error_metrics() -> None:
-    from gitops_ml.drift import _quality_lines
+    from gitops_ml.monitoring.drift import _quality_lines
 
     quality = {
         "model": "the model of v1.0.0",

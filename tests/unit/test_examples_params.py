@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops_ml import params
+from gitops_ml.core import params
 from tests.conftest import REPO_ROOT
 
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("*/params.yaml"))

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import explain, model, params
-from gitops_ml.data import FeatureSpec
+from gitops_ml.core import params
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.serving import explain
+from ml_project.pipeline import build_pipeline
 
 SPEC = FeatureSpec(["size", "count"], ["city"], "y")
 
@@ -36,7 +38,7 @@ def fitted(estimator: str, task: str = "binary") -> tuple[object, params.Params,
     df = frame()
     if task == "regression":
         df["y"] = df["size"] * 2.0 + df["count"]
-    pipeline = model.build_pipeline(p, SPEC)
+    pipeline = build_pipeline(p, SPEC)
     pipeline.fit(df[SPEC.columns], df["y"])
     return pipeline, p, df
 

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import contract, data, params, sample_data
-from gitops_ml.errors import UserError, UserErrors
+from gitops_ml.checks import contract
+from gitops_ml.core import data, params
+from gitops_ml.core.errors import UserError, UserErrors
+from gitops_ml.datasets import bundled
 
 PII = "(?i)^(name|e_?mail|phone|ssn)$"
 
@@ -69,7 +71,7 @@ def test_an_invalid_regular_expression_is_a_params_error() -> None:
 
 def test_the_shipped_default_refuses_personal_data_but_not_the_sample_columns() -> None:
     shipped = params.load()
-    sample = sample_data.frame()
+    sample = bundled.frame()
     assert shipped.contract.forbidden_columns, "params.yaml ships a personal-data pattern"
     assert contract.forbidden_columns(list(sample.columns), shipped, "sample") == []
     refused = contract.forbidden_columns(["email", "Phone", "ssn"], shipped, "sample")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gitops_ml import gate
-from gitops_ml.params import GateParams
+from gitops_ml.core.params import GateParams
+from gitops_ml.evaluation import gate
 
 BASE = {"roc_auc": 0.95, "rmse": 10.0, "model_size_bytes": 1000, "latency_ms_per_1000_rows": 20.0}
 RULES = GateParams(max_drop=0.01, max_size_growth=0.5, max_latency_growth=0.5)

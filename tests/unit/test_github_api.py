@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_ml.ci.github import GitHub, GitHubError
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.github import GitHub, GitHubError
 from tests.support.github_double import GitHubDouble, serve
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gitops_ml import gate, params
-from gitops_ml.errors import UserError
-from gitops_ml.metrics import Scored
-from gitops_ml.params import GateParams
-from gitops_ml.quality import group_rates
+from gitops_ml.core import params
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.params import GateParams
+from gitops_ml.evaluation import gate
+from gitops_ml.evaluation.metrics import Scored
+from gitops_ml.evaluation.quality import group_rates
 
 
 def _scored(y_true: list[str], y_pred: list[str]) -> Scored:

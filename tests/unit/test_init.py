@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from gitops_ml import check, init, params
-from gitops_ml.errors import UserError
+from gitops_ml.checks import init, preflight
+from gitops_ml.core import params
+from gitops_ml.core.errors import UserError
 
 
 def _params(task: str, **data: Any) -> params.Params:
@@ -40,7 +41,7 @@ MEASURE = pd.Series(np.linspace(0.5, 99.5, 200))
     ],
 )
 def test_tasks_that_fit_their_target_pass(task: str, values: pd.Series) -> None:
-    check.check_task(values, _params(task))
+    preflight.check_task(values, _params(task))
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,7 @@ def test_a_task_that_cannot_fit_the_target_names_file_field_and_fix(
     task: str, values: pd.Series, problem: str, fix: str
 ) -> None:
     with pytest.raises(UserError) as caught:
-        check.check_task(values, _params(task))
+        preflight.check_task(values, _params(task))
     err = caught.value
     assert (err.file, err.field) == ("data/t.csv", "data.target='y'")
     assert problem in err.problem and fix in err.fix
@@ -66,9 +67,9 @@ def test_a_task_that_cannot_fit_the_target_names_file_field_and_fix(
 def test_data_outside_the_folder_dvc_tracks_is_refused() -> None:
 
     with pytest.raises(UserError) as caught:
-        check.check_location(_params("regression", path="elsewhere/t.csv"))
+        preflight.check_location(_params("regression", path="elsewhere/t.csv"))
     assert caught.value.field == "data.path" and "data/t.csv" in caught.value.fix
-    check.check_location(_params("regression", path="data/sub/t.csv"))
+    preflight.check_location(_params("regression", path="data/sub/t.csv"))
 
 
 def test_next_steps_record_the_data_only_when_it_changed() -> None:
@@ -95,14 +96,14 @@ def test_a_misspelt_data_path_is_named_with_the_file_it_probably_meant(
 ) -> None:
 
     monkeypatch.chdir(tmp_path)
-    check.check_data_file(_params("regression", path="data/tt.csv"))  # no data/ yet: make data
+    preflight.check_data_file(_params("regression", path="data/tt.csv"))  # no data/ yet: make data
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "t.csv").write_text("y\n1\n")
     with pytest.raises(UserError) as caught:
-        check.check_data_file(_params("regression", path="data/tt.csv"))
+        preflight.check_data_file(_params("regression", path="data/tt.csv"))
     assert caught.value.field == "data.path"
     assert "did you mean 'data/t.csv'" in caught.value.fix
-    check.check_data_file(_params("regression", path="data/t.csv"))
+    preflight.check_data_file(_params("regression", path="data/t.csv"))
 
 
 def test_a_contract_file_must_be_a_dependency_of_prepare(
@@ -112,18 +113,18 @@ def test_a_contract_file_must_be_a_dependency_of_prepare(
     monkeypatch.chdir(tmp_path)
     p = _params("regression", path="data/t.csv")
     p = p.model_copy(update={"contract": p.contract.model_copy(update={"schema_file": "c.yaml"})})
-    stage = {"cmd": "python -m gitops_ml.stages.prepare", "deps": ["data/t.csv"]}
+    stage = {"cmd": "python -m ml_project.stages.prepare", "deps": ["data/t.csv"]}
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
     with pytest.raises(UserError) as caught:
-        check.check_contract_is_a_dependency(p)
+        preflight.check_contract_is_a_dependency(p)
     assert (caught.value.file, caught.value.field) == ("dvc.yaml", "stages.prepare.deps")
     assert "- c.yaml" in caught.value.fix
     stage["deps"].append("c.yaml")
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
-    check.check_contract_is_a_dependency(p)
+    preflight.check_contract_is_a_dependency(p)
     stage["deps"][-1] = "${contract.schema_file}"  # DVC's templating, like ${data.path}
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": stage}}))
-    check.check_contract_is_a_dependency(p)
+    preflight.check_contract_is_a_dependency(p)
 
 
 def test_init_names_other_files_in_data_that_dvc_add_would_version(
@@ -158,7 +159,7 @@ def _project_with(tmp_path: Path, csv_text: str, **sections: Any) -> params.Para
 def test_make_check_reports_independent_mistakes_in_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitops_ml.errors import UserErrors
+    from gitops_ml.core.errors import UserErrors
 
     monkeypatch.chdir(tmp_path)
     p = _project_with(
@@ -171,7 +172,7 @@ def test_make_check_reports_independent_mistakes_in_one_run(
         evaluate={"primary_metric": "roc_auc", "slices": [{"column": "zz"}]},
     )
     with pytest.raises(UserErrors) as raised:
-        check.run(p)
+        preflight.run(p)
     fields = [e.field for e in raised.value.errors]
     assert "evaluate.slices[0].column" in fields and "model.params.max_iter" in fields
 
@@ -183,6 +184,6 @@ def test_make_check_refuses_a_task_the_target_values_cannot_fit(
     monkeypatch.chdir(tmp_path)
     p = _project_with(tmp_path, "x,y\n1,a\n2,b\n3,c\n")
     with pytest.raises(UserError) as raised:
-        check.run(p)
+        preflight.run(p)
     assert raised.value.field == "data.target='y'"
     assert "3 distinct values" in raised.value.problem and "multiclass" in raised.value.fix

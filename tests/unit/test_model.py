@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import model, params
-from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import UserError
+from gitops_ml.artifact import model
+from gitops_ml.core import data, params
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.estimator import build_estimator
+from ml_project.pipeline import build_pipeline
 
 ESTIMATORS = {
     "binary": "sklearn.linear_model.LogisticRegression",
@@ -56,7 +59,7 @@ SPEC = FeatureSpec(numeric=["x", "z"], categorical=["colour"], target="y")
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_pipeline_fits_numeric_and_categorical_columns_with_missing_values(task: str) -> None:
     frame = mixed_frame(task)
-    pipeline = model.build_pipeline(make_params(task), SPEC).fit(frame[SPEC.columns], frame["y"])
+    pipeline = build_pipeline(make_params(task), SPEC).fit(frame[SPEC.columns], frame["y"])
     predictions = pipeline.predict(frame[SPEC.columns])
     assert len(predictions) == len(frame)
     if task != "regression":
@@ -65,10 +68,8 @@ def test_pipeline_fits_numeric_and_categorical_columns_with_missing_values(task:
 
 
 def test_scaling_is_added_for_linear_models_and_skipped_for_trees() -> None:
-    linear = model.build_pipeline(make_params("binary"), SPEC)
-    trees = model.build_pipeline(
-        make_params("binary", "sklearn.ensemble.RandomForestClassifier"), SPEC
-    )
+    linear = build_pipeline(make_params("binary"), SPEC)
+    trees = build_pipeline(make_params("binary", "sklearn.ensemble.RandomForestClassifier"), SPEC)
     numeric = lambda p: p.named_steps["preprocess"].transformers[0][1]  # noqa: E731
     assert list(dict(numeric(linear).steps)) == ["impute", "scale"]
     assert numeric(trees) == "passthrough"  # trees split on raw values and route NaN themselves
@@ -83,19 +84,19 @@ def test_numeric_impute_none_is_refused_for_estimators_that_reject_missing_value
         }
     )
     with pytest.raises(UserError) as err:
-        model.build_pipeline(p, SPEC)
+        build_pipeline(p, SPEC)
     assert err.value.field == "model.numeric_impute"
     assert "LogisticRegression" in err.value.problem
 
 
 def test_seed_is_passed_to_estimators_that_take_random_state() -> None:
     p = make_params("regression")
-    assert model.build_estimator(p).random_state == p.seed
+    assert build_estimator(p).random_state == p.seed
 
 
 def test_unknown_hyperparameter_names_the_key_and_lists_allowed_ones() -> None:
     with pytest.raises(UserError) as err:
-        model.build_estimator(make_params("regression", n_estimator=10))
+        build_estimator(make_params("regression", n_estimator=10))
     assert err.value.field == "model.params.n_estimator"
     assert "n_estimators" in err.value.fix
 
@@ -104,14 +105,14 @@ def test_unknown_hyperparameter_names_the_key_and_lists_allowed_ones() -> None:
 def test_a_hyperparameter_value_out_of_its_range_is_refused_before_any_fit(value: object) -> None:
     estimator = "sklearn.ensemble.HistGradientBoostingClassifier"
     with pytest.raises(UserError) as err:
-        model.build_estimator(make_params("binary", estimator, max_iter=value))
+        build_estimator(make_params("binary", estimator, max_iter=value))
     assert err.value.field == "model.params.max_iter"
     assert "range [1, inf)" in err.value.problem
 
 
 def test_regressor_for_a_classification_task_is_refused() -> None:
     with pytest.raises(UserError, match="not a classifier"):
-        model.build_estimator(make_params("binary", "sklearn.linear_model.Ridge"))
+        build_estimator(make_params("binary", "sklearn.linear_model.Ridge"))
 
 
 @pytest.mark.parametrize(
@@ -127,14 +128,14 @@ def test_estimator_that_cannot_be_imported_is_a_user_error_with_its_fix(
     estimator: str, problem: str, fix: str
 ) -> None:
     with pytest.raises(UserError) as err:
-        model.build_estimator(make_params("binary", estimator))
+        build_estimator(make_params("binary", estimator))
     assert err.value.field == "model.estimator"
     assert problem in err.value.problem and fix in err.value.fix
 
 
 def _fit_and_save(tmp_path: Path, name: str) -> Path:
     frame = mixed_frame("multiclass")
-    pipeline = model.build_pipeline(make_params("multiclass"), SPEC)
+    pipeline = build_pipeline(make_params("multiclass"), SPEC)
     pipeline.fit(frame[SPEC.columns], frame["y"])
     model.save(pipeline, tmp_path / name)
     return tmp_path / name
@@ -149,9 +150,7 @@ def test_saving_the_same_model_twice_gives_identical_bytes(tmp_path: Path) -> No
 
 def test_loaded_model_predicts_exactly_like_the_saved_one(tmp_path: Path) -> None:
     frame = mixed_frame("binary")
-    pipeline = model.build_pipeline(make_params("binary"), SPEC).fit(
-        frame[SPEC.columns], frame["y"]
-    )
+    pipeline = build_pipeline(make_params("binary"), SPEC).fit(frame[SPEC.columns], frame["y"])
     model.save(pipeline, tmp_path / "m.skops")
     loaded = model.load(tmp_path / "m.skops")
     np.testing.assert_array_equal(
@@ -226,8 +225,8 @@ def test_which_names_a_model_file_may_hold(name: str, trusted: bool) -> None:
 def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively(
     tmp_path: Path,
 ) -> None:
-    native = model.build_pipeline(make_params("multiclass"), SPEC)
-    as_numbers = model.build_pipeline(make_params("multiclass", categorical_features=None), SPEC)
+    native = build_pipeline(make_params("multiclass"), SPEC)
+    as_numbers = build_pipeline(make_params("multiclass", categorical_features=None), SPEC)
     for pipeline in (native, as_numbers):
         encoder = dict(pipeline.named_steps["preprocess"].transformers[1][1].steps)["encode"]
         assert type(encoder).__name__ == "OrdinalEncoder"  # one column per feature, not one-hot
@@ -246,17 +245,17 @@ def test_histgradientboosting_gets_category_codes_and_splits_on_them_natively(
 
 
 def test_predict_names_unseen_categories_by_row_position_and_hides_the_missing_marker() -> None:
-    from gitops_ml import serve
+    from gitops_ml.serving import serve
 
     p = make_params("multiclass", "sklearn.linear_model.LogisticRegression")
     frame = mixed_frame("multiclass")
-    pipeline = model.build_pipeline(p, SPEC).fit(frame[SPEC.columns], frame["y"])
+    pipeline = build_pipeline(p, SPEC).fit(frame[SPEC.columns], frame["y"])
     rows = frame[SPEC.columns].iloc[[2, 5, 7]].copy()  # index labels 2, 5, 7
     rows.loc[5, "colour"] = "purple"
     with pytest.raises(UserError) as err:
         serve.check_input(rows, pipeline, SPEC, "new.parquet")
     assert "rows (0-based): [1]" in err.value.problem
-    assert model.MISSING_CATEGORY not in err.value.fix
+    assert data.MISSING_CATEGORY not in err.value.fix
 
 
 @pytest.mark.parametrize(
@@ -275,5 +274,5 @@ def test_an_estimator_name_gets_the_full_path_it_probably_meant(
     estimator: str, field: str, fix: str
 ) -> None:
     with pytest.raises(UserError) as err:
-        model.build_estimator(make_params("binary", estimator))
+        build_estimator(make_params("binary", estimator))
     assert err.value.field == field and f"did you mean {fix}?" in err.value.fix

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gitops_ml import params
-from gitops_ml.errors import UserError, UserErrors
+from gitops_ml.core import params
+from gitops_ml.core.errors import UserError, UserErrors
 
 REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 

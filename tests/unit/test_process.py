@@ -16,7 +16,7 @@ from tests.conftest import REPO_ROOT
 
 PRELUDE = """
 import atexit, sys, threading, time
-from gitops_ml import process
+from gitops_ml.core import process
 
 class Witness:
     def __del__(self):

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import gate, metrics, params, quality, resources
-from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import UserError
-from gitops_ml.params import GateParams
-from gitops_ml.report import quality as report_quality
-from gitops_ml.report import sections
+from gitops_ml.core import params
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.params import GateParams
+from gitops_ml.evaluation import gate, metrics, quality, resources
+from gitops_ml.review import quality_section, sections
 
 SPEC = FeatureSpec(numeric=["signal", "noise"], categorical=["colour"], target="y")
 
@@ -53,7 +53,7 @@ def _frame(n: int, seed: int, regression: bool = False) -> pd.DataFrame:
 
 
 def _fitted(p: params.Params, train: pd.DataFrame) -> Any:
-    from gitops_ml.model import build_pipeline
+    from ml_project.pipeline import build_pipeline
 
     pipeline = build_pipeline(p, SPEC)
     return pipeline.fit(train[SPEC.columns], train["y"])
@@ -199,18 +199,20 @@ def test_slice_rules_skip_small_slices_and_say_so() -> None:
 
 def test_report_sections_show_baselines_slices_and_noise() -> None:
     rules = GateParams(min_slice_rows=30)
-    text = report_quality.baselines_section("roc_auc", BASELINES, rules)
+    text = quality_section.baselines_section("roc_auc", BASELINES, rules)
     assert "| linear | 0.9700 | -0.0200 |" in text and "| dummy | 0.5000 | +0.4500 |" in text
-    text = report_quality.slices_section("roc_auc", SLICES, rules)
+    text = quality_section.slices_section("roc_auc", SLICES, rules)
     assert "| `size` | [3, 4] | 5 | 0.5000 | no: fewer than 30 rows |" in text
     assert "| `size` | [1, 2] | 40 | 0.9900 | yes |" in text
     rows = [
         {"feature": "a", "importance": 0.2, "std": 0.01},
         {"feature": "b", "importance": 0.01, "std": 0.01},
     ]
-    text = report_quality.importance_section("roc_auc", rows)
+    text = quality_section.importance_section("roc_auc", rows)
     assert "removal would likely not hurt: `b`." in text
-    assert "metrics/slices.json is missing" in report_quality.slices_section("roc_auc", None, rules)
+    assert "metrics/slices.json is missing" in quality_section.slices_section(
+        "roc_auc", None, rules
+    )
 
 
 def test_training_numbers_are_shown_only_for_the_model_they_were_measured_on(

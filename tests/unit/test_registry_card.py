@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
 from gitops_ml.registry import lineage, model_card
 from gitops_ml.registry.settings import RegistrySettings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_ml.registry.canary import agreement
-from gitops_ml.registry.staleness_impact import Row, slope_per
+from gitops_ml.monitoring.age_impact import Row, slope_per
+from gitops_ml.serving.canary import agreement
 
 
 def row(age: float, change: float | None) -> Row:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_ml import params
-from gitops_ml.errors import UserError
+from gitops_ml.core import params
+from gitops_ml.core.errors import UserError
 from gitops_ml.registry import tags
 from gitops_ml.registry.versions import (
     SemVer,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from gitops_ml import gate
-from gitops_ml.params import GateParams
-from gitops_ml.report import charts, sections
-from gitops_ml.report.base import Side
-from gitops_ml.report.compare import Comparison, changed_params, flatten, reran_stages
-from gitops_ml.report.datadiff import DataDiff
-from gitops_ml.stats import ColumnDrift
+from gitops_ml.core.params import GateParams
+from gitops_ml.core.stats import ColumnDrift
+from gitops_ml.evaluation import gate
+from gitops_ml.review import charts, sections
+from gitops_ml.review.base import Side
+from gitops_ml.review.compare import Comparison, changed_params, flatten, reran_stages
+from gitops_ml.review.datadiff import DataDiff
 
 BASE = {"roc_auc": 0.95, "accuracy": 0.90, "log_loss": 0.30, "model_size_bytes": 1000}
 
@@ -165,7 +165,7 @@ def test_mermaid_roc_keeps_base_grey_and_pr_blue_even_without_base():
 
 
 def test_a_changed_dataset_target_or_task_makes_the_sides_incomparable() -> None:
-    from gitops_ml.report.compare import changed_question
+    from gitops_ml.review.compare import changed_question
 
     base = {"data": {"path": "data/a.csv", "target": "y", "task": "binary"}}
     assert changed_question(base, base) == ""

@@ -1,4 +1,4 @@
-"""The report's significance numbers: fast metric forms equal gitops_ml.metrics, pairing by row id."""
+"""The report's significance numbers: fast metric forms equal gitops_ml.evaluation.metrics, pairing by row id."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import metrics
-from gitops_ml.config import ROW_ID
-from gitops_ml.report import significance as sig
+from gitops_ml.core.config import ROW_ID
+from gitops_ml.evaluation import metrics
+from gitops_ml.evaluation import significance as sig
 
 
 def _predictions(n: int, skill: float, seed: int, classes=("no", "yes")) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ml import reuse
+from gitops_ml.core import reuse
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from gitops_ml import params, serving_contract
-from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import UserError, UserErrors
+from gitops_ml.checks import serving_contract
+from gitops_ml.core import params
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError, UserErrors
 
 TRAIN = pd.DataFrame(
     {

@@ -12,9 +12,9 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, SGDRegressor
 from sklearn.neural_network import MLPRegressor
 
-from gitops_ml import predict
-from gitops_ml.errors import UserError
-from gitops_ml.stages.train import _fit
+from gitops_ml.core.errors import UserError
+from gitops_ml.evaluation import predict
+from ml_project.stages.train import _fit
 
 
 def test_nan_predictions_and_nan_probabilities_are_refused_with_a_count() -> None:

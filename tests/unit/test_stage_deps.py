@@ -9,14 +9,22 @@ functions), so a new import fails this test until dvc.yaml names the module.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 from tests.conftest import REPO_ROOT
 
 SRC = REPO_ROOT / "src"
+PACKAGES = ("gitops_ml", "ml_project")  # the machinery and the team's package
+HOOK = "gitops_ml.core.hook"
 
 
 def _file(module: str) -> Path | None:
@@ -37,7 +45,15 @@ def _imported(module: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {name for name in names if name.startswith("gitops_ml") and _file(name)}
+    if module == HOOK:  # imports the team's builder by the name pyproject.toml declares
+        names.add(_declared_builder())
+    return {name for name in names if name.startswith(PACKAGES) and _file(name)}
+
+
+def _declared_builder() -> str:
+    """The module `[tool.gitops-ml] pipeline` names (the hook's one dynamic import)."""
+    table = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    return str(table["tool"]["gitops-ml"]["pipeline"]).partition(":")[0]
 
 
 def imported_files(module: str) -> set[str]:
@@ -66,5 +82,12 @@ def test_a_stage_depends_on_every_module_it_imports(stage: str) -> None:
 
 
 def test_the_import_walk_sees_imports_made_inside_functions() -> None:
-    # quality imports report.significance inside a function; a top-level walk would miss it
-    assert "src/gitops_ml/report/significance.py" in imported_files("gitops_ml.stages.evaluate")
+    # quality imports significance inside a function; a top-level walk would miss it
+    assert "src/gitops_ml/evaluation/significance.py" in imported_files(
+        "ml_project.stages.evaluate"
+    )
+
+
+def test_the_import_walk_follows_the_hook_to_the_teams_pipeline_builder() -> None:
+    # evaluate's baselines are built by the team's builder through gitops_ml.core.hook
+    assert "src/ml_project/pipeline.py" in imported_files("ml_project.stages.evaluate")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from gitops_ml import stats
+from gitops_ml.core import stats
 
 
 def _labels(n: int, accuracy: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml import cli, sample_data, synthetic
+from gitops_ml import cli
+from gitops_ml.datasets import bundled, synthetic
 
 ROWS = 3000
 
@@ -27,7 +28,7 @@ def test_same_seed_writes_identical_bytes_and_another_seed_differs(tmp_path: Pat
 
 
 def test_has_the_sample_schema_plus_categorical_columns(table: pd.DataFrame) -> None:
-    sample = sample_data.frame("breast_cancer")
+    sample = bundled.frame("breast_cancer")
     numeric = [c for c in sample.columns if c != synthetic.TARGET]
     assert len(table) == ROWS
     assert list(table.columns) == [*numeric, *synthetic.CATEGORICAL, synthetic.TARGET]
@@ -98,11 +99,11 @@ def test_csv_output_round_trips_the_values(tmp_path: Path) -> None:
 def test_a_bundled_dataset_is_written_in_the_format_its_name_says(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:  # type: ignore[no-untyped-def]
-    from gitops_ml import sample_data
+    from gitops_ml.datasets import bundled
 
     monkeypatch.chdir(tmp_path)
     assert cli.main(["sample-data", "--dataset", "wine", "--out", "w.parquet"]) == 0
-    pd.testing.assert_frame_equal(pd.read_parquet("w.parquet"), sample_data.frame("wine"))
+    pd.testing.assert_frame_equal(pd.read_parquet("w.parquet"), bundled.frame("wine"))
     assert cli.main(["sample-data", "--dataset", "wine", "--out", "w.xlsx"]) == 2
     assert "end it in .csv or .parquet" in capsys.readouterr().err
     assert not (tmp_path / "w.xlsx").exists()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gitops_ml.ci import comment
-from gitops_ml.errors import UserError
-from gitops_ml.params import GateParams, parse, read_yaml
-from gitops_ml.report import train_cost
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.params import GateParams, parse, read_yaml
+from gitops_ml.review import train_cost
 from tests.conftest import REPO_ROOT
 
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from gitops_ml import params, variants
 from gitops_ml.ci import comment
-from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import UserError, UserErrors
-from gitops_ml.variants import feature_cost, tune
-from gitops_ml.variants.feature_cost import Latency
-from gitops_ml.variants.tune import Candidate
+from gitops_ml.core import params
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError, UserErrors
+from gitops_ml.review import feature_cost, refit, tune
+from gitops_ml.review.feature_cost import Latency
+from gitops_ml.review.tune import Candidate
 
 REPO_PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 
@@ -147,9 +147,9 @@ def test_too_many_folds_for_the_smallest_class_is_a_user_error() -> None:
 
 def test_dropping_a_feature_removes_it_from_its_kind_only() -> None:
     spec = FeatureSpec(numeric=["a", "b"], categorical=["c"], target="y")
-    assert variants.without(spec, "b").columns == ["a", "c"]
-    assert variants.without(spec, "c").columns == ["a", "b"]
-    assert variants.without(spec, None) is spec
+    assert refit.without(spec, "b").columns == ["a", "c"]
+    assert refit.without(spec, "c").columns == ["a", "b"]
+    assert refit.without(spec, None) is spec
 
 
 def test_latency_within_the_spread_of_the_repeats_is_not_measurable() -> None:

@@ -18,7 +18,7 @@ WORKFLOW_DIR = REPO_ROOT / ".github" / "workflows"
 @pytest.mark.parametrize(
     ("patterns", "value", "expected"),
     [
-        (["src/**"], "src/gitops_ml/stages/train.py", True),
+        (["src/**"], "src/ml_project/stages/train.py", True),
         (["src/*"], "src/gitops_ml/cli.py", False),  # * stays within a folder
         (["contract*.yaml"], "contract.yaml", True),
         (["contract*.yaml"], "configs/contract.yaml", False),

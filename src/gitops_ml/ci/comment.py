@@ -14,24 +14,19 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_ml.atomic import write_text
+from gitops_ml.core.atomic import write_text
+from gitops_ml.core.config import (
+    BODY_FILE,
+    EXTRA_FILES,
+    GATE_FILE,
+    PR_FILE,
+    REPORT_FILE,
+    VERIFY_FILE,
+)
 
 # CML finds the comment to update by this title, so each PR keeps exactly one comment.
 WATERMARK_TITLE = "gitops-ml pull-request report"
 ARTIFACT_NAME = "pr-report"
-REPORT_FILE = Path("report.md")
-CI_DIR = Path("report")
-VERIFY_FILE = CI_DIR / "verify.md"
-GATE_FILE = CI_DIR / "gate.txt"
-BODY_FILE = CI_DIR / "comment.md"
-PR_FILE = CI_DIR / "pr.json"
-# Optional sections, shown when their command ran: `make feature-cost` and `make tune-check`
-# (gitops_ml.variants), `make train-cost` (gitops_ml.report.train_cost), `make test-model`.
-FEATURE_COST_FILE = CI_DIR / "feature_cost.md"
-TUNE_CHECK_FILE = CI_DIR / "tune_check.md"
-TRAIN_COST_FILE = CI_DIR / "train_cost.md"
-MODEL_TESTS_FILE = CI_DIR / "model_tests.md"
-EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE, TRAIN_COST_FILE, MODEL_TESTS_FILE)
 MAX_CHARS = 60_000  # GitHub rejects comments over 65,536 characters
 
 # Tags a report may use; any other HTML (img, picture, iframe, a, ...) is shown as text.

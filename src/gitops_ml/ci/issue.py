@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gitops_ml.ci.github import GitHub
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.github import GitHub
 
 TITLE = "Data drift detected"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ml.ci.comment import BODY_FILE, PR_FILE, WATERMARK_TITLE, footer, sanitize
-from gitops_ml.ci.github import GitHub
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.github import GitHub
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 # CML's watermark: an empty image whose title names the report, with the commit as anchor.

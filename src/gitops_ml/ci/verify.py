@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from gitops_ml.atomic import write_text
-from gitops_ml.ci.remote import FIX_REAL_REMOTE, runner_folder_problem, shown
-from gitops_ml.config import METRICS_FILE, PLOTS_DIR
+from gitops_ml.core.atomic import write_text
+from gitops_ml.core.config import METRICS_FILE, PLOTS_DIR
+from gitops_ml.core.remote import FIX_REAL_REMOTE, runner_folder_problem, shown
 from gitops_ml.registry import git
 
 LOCK_FILE = "dvc.lock"

@@ -14,8 +14,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from gitops_ml.atomic import write_bytes, write_text
-from gitops_ml.errors import UserError
+from gitops_ml.core.atomic import write_bytes, write_text
+from gitops_ml.core.errors import UserError
 from gitops_ml.registry import git, lineage, models, settings, tags
 from gitops_ml.registry.versions import SemVer
 

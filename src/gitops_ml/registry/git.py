@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

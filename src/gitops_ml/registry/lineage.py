@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from gitops_ml import config, params
-from gitops_ml.errors import UserError
+from gitops_ml.core import config, params
+from gitops_ml.core.errors import UserError
 from gitops_ml.registry import git
 from gitops_ml.registry.settings import RegistrySettings
 
@@ -84,7 +84,7 @@ def model_artifact(dvc_yaml: Any, settings: RegistrySettings) -> ModelArtifact:
 
 def current_artifact(settings: RegistrySettings) -> ModelArtifact:
     """The model declared in the working tree's dvc.yaml."""
-    from gitops_ml.params import read_yaml
+    from gitops_ml.core.params import read_yaml
 
     return model_artifact(read_yaml(DVC_YAML), settings)
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import yaml
 
-from gitops_ml import config, params
-from gitops_ml.atomic import write_text
-from gitops_ml.metrics import HIGHER_IS_BETTER
-from gitops_ml.params import Params
+from gitops_ml.core import config, params
+from gitops_ml.core.atomic import write_text
+from gitops_ml.core.params import Params
+from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
+from gitops_ml.evaluation.significance import RESAMPLES
 from gitops_ml.registry import git, lineage, settings, tags
 from gitops_ml.registry.lineage import Snapshot
-from gitops_ml.report.significance import RESAMPLES
 
 CARD_FILE = Path("model_card.md")
 LOCK_FILE = Path("requirements.lock")
@@ -47,8 +47,9 @@ def primary_interval(p: Params) -> tuple[float, float, int] | None:
     """95% bootstrap interval of the primary metric over the test predictions (None: not pulled)."""
     if not config.PREDICTIONS_FILE.is_file():
         return None
-    from gitops_ml import data, metrics, stats
-    from gitops_ml.report.significance import metric_on_rows
+    from gitops_ml.core import data, stats
+    from gitops_ml.evaluation import metrics
+    from gitops_ml.evaluation.significance import metric_on_rows
 
     scored = metrics.from_predictions(data.read_parquet(config.PREDICTIONS_FILE))
     positive = metrics.resolve_positive(scored.classes, p.data.positive_class)

@@ -2,7 +2,7 @@
 
 `dvc.lock` at the commit names the model file's hash; DVC reads the bytes from the local
 cache, else from the remote, without touching the workspace. The bytes go through the
-project's one safe loader (`gitops_ml.model.load`: scikit-learn, NumPy and SciPy types
+project's one safe loader (`gitops_ml.artifact.model.load`: scikit-learn, NumPy and SciPy types
 only), and the commit's `features.json` says which columns the model takes, so an older
 model is scored on the columns it was trained with.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_ml import config
-from gitops_ml.data import FeatureSpec
-from gitops_ml.errors import UserError
+from gitops_ml.core import config
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError
 from gitops_ml.registry import git, lineage, settings, tags
 from gitops_ml.registry.versions import SemVer
 
@@ -92,7 +92,7 @@ class Reader:
 
 def load_bytes(data: bytes, source: Source) -> Any:
     """Load model bytes with the trusted-types loader; its errors name the version."""
-    from gitops_ml import model
+    from gitops_ml.artifact import model
 
     return model.loads(data, f"{source.path} at {source.label}")
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from gitops_ml.ci.github import GitHub
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.github import GitHub
 from gitops_ml.registry import git, lineage, settings, tags
 from gitops_ml.registry.versions import SemVer
 

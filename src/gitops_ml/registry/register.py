@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitops_ml import config, gate, params
-from gitops_ml.ci.github import GitHub
-from gitops_ml.errors import UserError
+from gitops_ml.core import config, params
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.github import GitHub
+from gitops_ml.evaluation import gate
 from gitops_ml.registry import git, lineage, settings, tags, versions
 from gitops_ml.registry.lineage import Snapshot
 

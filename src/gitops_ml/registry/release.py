@@ -16,10 +16,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gitops_ml import config
-from gitops_ml.ci.github import GitHub
-from gitops_ml.ci.remote import default_remote, runner_folder_problem
-from gitops_ml.errors import UserError
+from gitops_ml.core import config
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.github import GitHub
+from gitops_ml.core.remote import default_remote, runner_folder_problem
 from gitops_ml.registry import git, lineage, model_card, settings, tags
 
 PULL_TARGETS = (str(config.PREDICTIONS_FILE), str(config.PREPARED_DIR))
@@ -55,7 +55,7 @@ def _rebuild(snap: lineage.Snapshot) -> None:
     """Run the committed pipeline here and prove it reproduced dvc.lock to the byte."""
     from dvc.repo import Repo
 
-    from gitops_ml.fetch import ensure_data
+    from gitops_ml.datasets.restore import ensure_data
 
     ensure_data()
     with Repo(".") as repo:

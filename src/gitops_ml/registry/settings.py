@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gitops_ml.params import RegistryParams as RegistrySettings
+from gitops_ml.core.params import RegistryParams as RegistrySettings
 
 
 def load() -> RegistrySettings:
     """The registry settings from the working tree's params.yaml."""
-    from gitops_ml import params
+    from gitops_ml.core import params
 
     return params.load().registry

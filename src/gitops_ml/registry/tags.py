@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from gitops_ml.errors import UserError
+from gitops_ml.core.errors import UserError
 from gitops_ml.registry import git
 from gitops_ml.registry.versions import SemVer
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gitops_ml.params import VERSION as _SEMVER
+from gitops_ml.core.params import VERSION as _SEMVER
 
 LEVELS = ("patch", "minor", "major")
 _LABEL = re.compile(r"^release:\s*(major|minor|patch)$", re.IGNORECASE)
@@ -42,7 +42,7 @@ class SemVer:
     def require(cls, text: str | None, command: str) -> None:
         """Stop a command given VERSION=<something else> before it touches anything."""
         if not cls.is_valid(text or ""):
-            from gitops_ml.errors import UserError
+            from gitops_ml.core.errors import UserError
 
             raise UserError(
                 command, "VERSION", f"{text!r} is not a version like v1.2.0", "pass VERSION=vX.Y.Z"

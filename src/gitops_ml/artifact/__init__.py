@@ -1,0 +1,1 @@
+"""Model files: safe (no code runs on load) and byte-stable skops archives."""

@@ -1,0 +1,398 @@
+"""Read the raw dataset, work out the feature columns, split it reproducibly.
+
+Only pandas and numpy are imported here: the split is a seeded per-stratum permutation
+rather than scikit-learn's, which would add a second of imports to every prepare run.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml.core.config import FEATURES_FILE, ROW_ID, require_outputs
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.params import CsvOptions, Params
+
+MISSING_CATEGORY = "__missing__"  # what a missing categorical value becomes before encoding
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The columns the model sees; written by prepare so train and evaluate need not guess."""
+
+    numeric: list[str]
+    categorical: list[str]
+    target: str
+    # What serving compares new rows with (serving_contract.py): each numeric column's
+    # finite [min, max] in the train split, and the columns that had no missing value there.
+    ranges: dict[str, list[float]] = field(default_factory=dict)
+    complete: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def profiled(self, train: pd.DataFrame) -> FeatureSpec:
+        """This spec with the train split's ranges and complete columns."""
+        ranges = {}
+        for name in self.numeric:
+            values = train[name].to_numpy(dtype=float, na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                ranges[name] = [float(finite.min()), float(finite.max())]
+        complete = [name for name in self.columns if not train[name].isna().any()]
+        return replace(self, ranges=ranges, complete=complete)
+
+    def save(self, path: Path = FEATURES_FILE) -> None:
+        from gitops_ml.core.atomic import write_text
+
+        write_text(path, json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path = FEATURES_FILE) -> FeatureSpec:
+        """The columns prepare chose; a command run before the pipeline gets the fix."""
+        require_outputs(Path(path), reader="it names the columns the model takes")
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One hash per row of `columns` (not the index): which rows two tables share."""
+    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+
+
+def _open_text(path: Path, encoding: str) -> TextIO:
+    """A CSV file as text, gzip-compressed when its name ends in .gz (as pandas reads it)."""
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return path.open(encoding=encoding, newline="")
+
+
+def check_header(path: Path, sep: str, encoding: str) -> list[str]:
+    """Read the header row ourselves: pandas silently renames duplicated columns."""
+    try:
+        with _open_text(path, encoding) as handle:
+            header = next(csv.reader(handle, delimiter=sep), None)
+            has_rows = next(handle, None) is not None
+    except UnicodeDecodeError as err:
+        raise UserError(
+            str(path),
+            "data.csv.encoding",
+            f"file is not valid {encoding} (byte {err.start})",
+            "set data.csv.encoding in params.yaml (e.g. latin-1) or re-save the file as UTF-8",
+        ) from None
+    except LookupError:
+        raise UserError(
+            "params.yaml", "data.csv.encoding", f"unknown encoding {encoding!r}", "use e.g. utf-8"
+        ) from None
+    except (OSError, EOFError) as err:  # e.g. a .gz name on a file that is not gzip
+        raise UserError(
+            str(path), "(file)", f"cannot be read: {err}", "check the file and its name"
+        ) from None
+    if not header or all(not c.strip() for c in header):
+        raise UserError(str(path), "(file)", "file is empty", "point data.path at a CSV with data")
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise UserError(
+            str(path), f"columns {dupes}", "duplicated column names", "give each column one name"
+        )
+    if not has_rows:
+        raise UserError(str(path), "(rows)", "file has a header but no rows", "add data rows")
+    return header
+
+
+def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
+    header = check_header(path, options.sep, options.encoding)
+    seen = next((s for s in (";", "\t", "|", ",") if s in header[0] and s != options.sep), None)
+    if len(header) == 1 and seen:
+        raise UserError(
+            str(path),
+            "data.csv.sep",
+            f"only one column found with separator {options.sep!r}",
+            f"the file looks {seen!r}-separated: set data.csv.sep in params.yaml",
+        )
+    try:
+        return pd.read_csv(path, sep=options.sep, encoding=options.encoding)
+    except UnicodeDecodeError as err:  # a bad byte after the header
+        raise UserError(
+            str(path),
+            "data.csv.encoding",
+            f"file is not valid {options.encoding} ({err.reason} in a value)",
+            "set data.csv.encoding in params.yaml (e.g. latin-1) or re-save the file as UTF-8",
+        ) from None
+    except pd.errors.ParserError as err:
+        detail = str(err).split("C error: ")[-1].strip()
+        raise UserError(
+            str(path), "(rows)", f"malformed CSV: {detail}", "fix that row, or check data.csv.sep"
+        ) from None
+
+
+def read_bytes(payload: bytes, name: str, file_format: str, options: CsvOptions) -> pd.DataFrame:
+    """`read_table` for a file's bytes read from git or DVC (another revision's data)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / Path(name).name  # the name keeps its .gz
+        copy.write_bytes(payload)
+        return read_table(copy, file_format, options)
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet file with about half the peak memory of `pd.read_parquet`.
+
+    Without pre-buffering pyarrow decodes column chunks as it goes instead of holding the
+    whole compressed file too, and `self_destruct` hands each column's buffers to pandas
+    one at a time rather than keeping the Arrow table alive beside the DataFrame. The
+    result is the same frame, dtypes included (docs/scaling.md).
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=columns, pre_buffer=False)
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    release_arrow_memory()  # decode buffers go back to the OS before the caller allocates
+    return frame
+
+
+def release_arrow_memory() -> None:
+    """Return memory Arrow's allocator keeps cached after buffers are freed.
+
+    Frames from `read_parquet` share Arrow's buffers; once such a frame is dropped, its
+    pages stay cached by Arrow's allocator, where numpy cannot reuse them, until this runs.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def read_table(path: Path, file_format: str, options: CsvOptions) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every common problem into a UserError."""
+    if file_format != "parquet":
+        return _read_csv(path, options)
+    try:
+        frame = read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a corrupt file
+        raise UserError(
+            str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
+        ) from None
+    if frame.columns.duplicated().any():
+        dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise UserError(str(path), f"columns {dupes}", "duplicated column names", "rename them")
+    if frame.empty:
+        raise UserError(str(path), "(rows)", "file has no rows", "add data rows")
+    return frame
+
+
+def read_raw(params: Params) -> pd.DataFrame:
+    """Read the dataset named in params.yaml, with a clear error for every common mistake."""
+    dp = params.data
+    path = Path(dp.path)
+    if not path.is_file():
+        raise UserError(
+            "params.yaml",
+            "data.path",
+            f"{dp.path!r} does not exist",
+            "run `make data` (or `dvc pull`), or point data.path at your CSV/Parquet file",
+        )
+    frame = read_table(path, dp.file_format, dp.csv)
+    require_target([str(c) for c in frame.columns], params)
+    return frame
+
+
+def column_names(params: Params) -> list[str]:
+    """The data file's column names from its header (CSV) or schema (Parquet) alone."""
+    dp = params.data
+    path = Path(dp.path)
+    if dp.file_format != "parquet":
+        return check_header(path, dp.csv.sep, dp.csv.encoding)
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception as err:  # pyarrow raises several types for a corrupt file
+        raise UserError(
+            str(path), "(file)", f"cannot read Parquet: {err}", "re-export it"
+        ) from None
+
+
+def read_column(params: Params, name: str) -> pd.Series | None:
+    """One column of the data file, for checks before prepare; None when the file does not
+    read cleanly (prepare then reports why, with the rows)."""
+    dp = params.data
+    try:
+        if dp.file_format == "parquet":
+            return read_parquet(Path(dp.path), columns=[name])[name]
+        options = dp.csv
+        return pd.read_csv(dp.path, sep=options.sep, encoding=options.encoding, usecols=[name])[
+            name
+        ]
+    except Exception:  # pandas and pyarrow raise many types; prepare names the problem
+        return None
+
+
+def require_target(columns: list[str], params: Params) -> None:
+    """The target must be a column; the closest name is suggested."""
+    dp = params.data
+    if dp.target in columns:
+        return
+    close = [c for c in columns if c.lower() == dp.target.lower()]
+    close = close or difflib.get_close_matches(dp.target, columns, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    more = f" and {len(columns) - 40} more" if len(columns) > 40 else ""
+    raise UserError(
+        dp.path,
+        f"data.target={dp.target!r}",
+        f"target column not found{hint}",
+        f"set data.target in params.yaml to one of: {', '.join(columns[:40])}{more}",
+    )
+
+
+def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:
+    """A categorical column must hold text or categories: codes stored as numbers would meet
+    a text fill value for missing entries deep inside scikit-learn."""
+    numeric = [
+        c
+        for c in params.data.features.categorical
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if numeric:
+        raise UserError(
+            "params.yaml",
+            "data.features.categorical",
+            f"{numeric} hold numbers in {params.data.path}",
+            "list them under data.features.numeric, or store their values as text",
+        )
+
+
+def feature_names(columns: list[Any], params: Params) -> list[Any]:
+    """The feature columns by name: those params lists, else every column but the target
+    and data.drop (resolve_features then sorts them by dtype)."""
+    dp = params.data
+    listed = dp.features.numeric + dp.features.categorical
+    names = listed or [c for c in columns if c != dp.target and c not in dp.drop]
+    if ROW_ID in [*names, dp.target]:
+        raise UserError(
+            dp.path,
+            f"column {ROW_ID!r}",
+            f"the name is reserved: prepare numbers the rows in a column {ROW_ID!r}",
+            "rename the column, or list it under data.drop in params.yaml (a row id is no feature)",
+        )
+    return names
+
+
+def require_listed(columns: list[Any], params: Params) -> None:
+    """Every column params.yaml names under data.features and data.drop is in the data."""
+    dp = params.data
+    missing = [
+        c for c in dp.features.numeric + dp.features.categorical + dp.drop if c not in columns
+    ]
+    if not missing:
+        return
+    text = [str(c) for c in columns]
+    close = {m: difflib.get_close_matches(str(m), text, n=1) for m in missing}
+    hints = [
+        f"{c[0]!r}" + (f" for {m!r}" if len(missing) > 1 else "") for m, c in close.items() if c
+    ]
+    raise UserError(
+        "params.yaml",
+        "data.features" if set(missing) - set(dp.drop) else "data.drop",
+        f"columns not in {dp.path}: {missing}"
+        + (f" (did you mean {', '.join(hints)}?)" if hints else ""),
+        "fix the names or remove them from params.yaml",
+    )
+
+
+def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
+    """Use the columns listed in params; infer the rest from dtypes when none are listed."""
+    dp = params.data
+    require_listed(list(frame.columns), params)
+    names = feature_names(list(frame.columns), params)
+    listed = dp.features.numeric + dp.features.categorical
+    if listed:
+        _check_listed_kinds(frame, params)
+        return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
+    numeric, categorical = [], []
+    for column in names:
+        is_num = pd.api.types.is_numeric_dtype(frame[column])
+        is_bool = pd.api.types.is_bool_dtype(frame[column])
+        if not (is_num or is_bool):
+            _refuse_dirty_numbers(frame[column], str(column), dp.path)
+        (numeric if is_num and not is_bool else categorical).append(str(column))
+    return FeatureSpec(numeric, categorical, dp.target)
+
+
+DIRTY_NUMBERS = 0.9  # a text column whose values are at least this share numbers
+
+
+def not_numbers(series: pd.Series) -> pd.Series:
+    """Values present but not numbers ("12,000", "n/a", True): what makes a column text.
+    Booleans count as not numbers, as everywhere features are sorted by kind."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.notna()
+    return series.notna() & pd.to_numeric(series, errors="coerce").isna()
+
+
+def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
+    """A numeric column with a few values that are not numbers ("12,000", "n/a") reads as
+    text, and inference would make it categorical: the model then knows each number seen
+    in training as a category and refuses every new one. Stop and name those values."""
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return  # pandas categoricals (from Parquet) are text on purpose
+    present = series.dropna()
+    sample = present.head(1000)
+    if sample.empty or 1 - not_numbers(sample).mean() < DIRTY_NUMBERS:
+        return
+    text = not_numbers(present)
+    share = 1 - float(text.mean())
+    if not text.any() or share < DIRTY_NUMBERS:
+        return
+    bad = present[text]
+    rows = [int(series.index.get_loc(i)) for i in bad.index[:5]]
+    raise UserError(
+        path,
+        column,
+        f"{share:.1%} of its values are numbers, but some are not: "
+        f"{list(bad.astype(str).unique()[:5])} in rows (0-based) {rows}",
+        "clean those values (they make the column text), or list the column under "
+        "data.features.categorical in params.yaml if it is text",
+    )
+
+
+def _strata(target: pd.Series, params: Params) -> np.ndarray:
+    if not params.split.stratify:
+        return np.zeros(len(target), dtype=np.int64)
+    if params.is_classification:
+        return pd.factorize(target, sort=True)[0]
+    # Regression: stratify on quantile bins of the target so both splits span its range.
+    bins = max(1, min(10, len(target) // 20))
+    return pd.qcut(target.rank(method="first"), q=bins, labels=False).to_numpy()
+
+
+def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic (stratified) train/test split; both keep the original row number."""
+    frame = frame.reset_index(drop=True)
+    frame.insert(0, ROW_ID, np.arange(len(frame), dtype=np.int64))
+    rng = np.random.default_rng(params.seed)
+    strata = _strata(frame[params.data.target], params)
+    test_mask = np.zeros(len(frame), dtype=bool)
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
+        n_test = round(len(rows) * params.split.test_size)
+        test_mask[rng.permutation(rows)[:n_test]] = True
+    train, test = frame[~test_mask], frame[test_mask]
+    if train.empty or test.empty:
+        raise UserError(
+            "params.yaml",
+            "split.test_size",
+            f"split leaves {len(train)} train and {len(test)} test rows",
+            "use more data or a test_size between 0.1 and 0.5",
+        )
+    return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -1,0 +1,2 @@
+"""Where data comes from: `make data` (DVC remote, else the embedded sample), bundled and
+synthetic datasets (`make sample-data`)."""

@@ -1,0 +1,1 @@
+"""Scoring a model: metrics, predictions, baselines and slices, latency, significance, the gate."""

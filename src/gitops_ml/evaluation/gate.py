@@ -1,0 +1,221 @@
+"""The quality gate: one set of rules for `make gate`, the PR report and `make register`.
+
+Rules come from `params.yaml` (`gate:`). Each knows the metric's direction, so a drop
+in ROC AUC and a rise in RMSE are both regressions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from gitops_ml.core.params import GateParams
+from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
+
+LATENCY = "latency_ms_per_1000_rows"
+SIZE = "model_size_bytes"
+
+
+@dataclass
+class GateResult:
+    passed: bool = True
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str) -> None:
+        self.passed = False
+        self.failures.append(reason)
+
+    @property
+    def verdict(self) -> str:
+        """One line: the verdict and why."""
+        if self.passed:
+            why = "; ".join(self.notes) if self.notes else "all rules hold"
+            return f"PASSED: {why}"
+        return f"FAILED: {'; '.join(self.failures)}"
+
+
+def is_finite_number(value: object) -> bool:
+    """A real number a rule can compare: not None, not a bool, not NaN or infinite."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def better_by(primary: str, value: float, other: float) -> float:
+    """How much better `value` is than `other`, in the metric's direction."""
+    return value - other if HIGHER_IS_BETTER.get(primary, True) else other - value
+
+
+def _growth_rule(
+    result: GateResult, name: str, base: dict, current: dict, limit: float | None
+) -> None:
+    if limit is None:
+        return
+    old, new = base.get(name), current.get(name)
+    if not (is_finite_number(old) and is_finite_number(new)) or old <= 0:
+        result.notes.append(f"{name} not compared (missing on one side)")
+        return
+    growth = new / old - 1.0
+    if growth > limit:
+        result.fail(f"{name} grew {growth:+.1%} (limit +{limit:.0%}): {old:.4g} -> {new:.4g}")
+
+
+def check(
+    primary: str,
+    current: dict[str, float],
+    base: dict[str, float] | None,
+    rules: GateParams,
+) -> GateResult:
+    """Apply the gate to `current` metrics against `base` (None: no base model yet)."""
+    result = GateResult()
+    higher = HIGHER_IS_BETTER.get(primary, True)
+    value = current.get(primary)
+    if not is_finite_number(value):
+        result.fail(f"{primary} is {value!r}, not a finite number")
+        return result
+    if rules.floor is not None and better_by(primary, value, rules.floor) < 0:
+        word = "below the floor" if higher else "above the ceiling"
+        result.fail(f"{primary} {value:.4f} is {word} {rules.floor} (params.yaml gate.floor)")
+    if not base:
+        result.notes.append("no base metrics: first model, nothing to compare against")
+        return result
+    old = base.get(primary)
+    if not is_finite_number(old):
+        result.notes.append(f"base has no usable {primary}: comparison skipped")
+    else:
+        drop = -better_by(primary, value, old)
+        if drop > rules.max_drop:
+            result.fail(
+                f"{primary} got worse by {drop:.4f} (limit gate.max_drop {rules.max_drop}): "
+                f"{old:.4f} -> {value:.4f}"
+            )
+    _growth_rule(result, SIZE, base, current, rules.max_size_growth)
+    _growth_rule(result, LATENCY, base, current, rules.max_latency_growth)
+    return result
+
+
+def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin: float) -> None:
+    row = (baselines or {}).get(primary) or {}
+    model, linear = row.get("model"), row.get("linear")
+    if not (is_finite_number(model) and is_finite_number(linear)):
+        result.fail(
+            f"min_lift_over_linear is set but metrics/baselines.json has no linear {primary}: "
+            "run `make repro`"
+        )
+        return
+    lift = better_by(primary, model, linear)
+    if lift < margin:
+        result.fail(
+            f"lift over the linear baseline is {lift:+.4f} in {primary} ({model:.4f} vs "
+            f"{linear:.4f}), required at least {margin:+.4f}"
+        )
+
+
+def gated_slices(
+    primary: str, slices: dict | None, min_rows: int
+) -> tuple[dict[str, dict[str, float]], int]:
+    """{column: {slice: value}} of slices with enough rows and a finite metric; count left out."""
+    kept: dict[str, dict[str, float]] = {}
+    left_out = 0
+    for column, per in (slices or {}).items():
+        for label, row in per.items():
+            value = row.get(primary)
+            if row.get("rows", 0) >= min_rows and is_finite_number(value):
+                kept.setdefault(column, {})[label] = value
+            else:
+                left_out += 1
+    return kept, left_out
+
+
+def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: GateParams) -> None:
+    if rules.min_slice_metric is None and rules.max_slice_gap is None:
+        return
+    if not slices:
+        result.fail(
+            "a slice rule is set but metrics/slices.json has no slices: declare "
+            "evaluate.slices in params.yaml and run `make repro`"
+        )
+        return
+    kept, left_out = gated_slices(primary, slices, rules.min_slice_rows)
+    if left_out:
+        result.notes.append(
+            f"{left_out} slice(s) with fewer than {rules.min_slice_rows} rows or an undefined "
+            f"{primary} not gated"
+        )
+    higher = HIGHER_IS_BETTER.get(primary, True)
+    for column, values in kept.items():
+        worst = min(values, key=values.get) if higher else max(values, key=values.get)
+        best = max(values, key=values.get) if higher else min(values, key=values.get)
+        bar = rules.min_slice_metric
+        if bar is not None and better_by(primary, values[worst], bar) < 0:
+            word = "below" if higher else "above"
+            result.fail(
+                f"slice {column} {worst}: {primary} {values[worst]:.4f} is {word} "
+                f"min_slice_metric {bar}"
+            )
+        gap = abs(values[best] - values[worst])
+        if rules.max_slice_gap is not None and gap > rules.max_slice_gap:
+            result.fail(
+                f"slices of {column} differ by {gap:.4f} in {primary} (limit "
+                f"{rules.max_slice_gap}): {best} {values[best]:.4f}, {worst} {values[worst]:.4f}"
+            )
+
+
+def opportunity_gaps(
+    slices: dict | None, sensitive: Sequence[str], min_rows: int
+) -> dict[str, tuple[float, str, str] | None]:
+    """Per sensitive column: (largest true-positive-rate difference, best group, worst group)
+    over groups with at least `min_rows` rows and a defined rate; None when under two."""
+    gaps: dict[str, tuple[float, str, str] | None] = {}
+    for column in sensitive:
+        rates = {
+            label: row["tpr"]
+            for label, row in (slices or {}).get(column, {}).items()
+            if row.get("rows", 0) >= min_rows and is_finite_number(row.get("tpr"))
+        }
+        if len(rates) < 2:
+            gaps[column] = None
+            continue
+        best, worst = max(rates, key=rates.get), min(rates, key=rates.get)
+        gaps[column] = (rates[best] - rates[worst], best, worst)
+    return gaps
+
+
+def _opportunity_rule(
+    result: GateResult, slices: dict | None, sensitive: Sequence[str], rules: GateParams
+) -> None:
+    limit = rules.max_opportunity_gap
+    if limit is None:
+        return
+    for column, gap in opportunity_gaps(slices, sensitive, rules.min_slice_rows).items():
+        if column not in (slices or {}):
+            result.fail(
+                f"max_opportunity_gap is set but metrics/slices.json has no slices of the "
+                f"sensitive column {column!r}: run `make repro`"
+            )
+        elif gap is None:
+            result.notes.append(
+                f"sensitive column {column}: fewer than two groups with "
+                f"{rules.min_slice_rows}+ rows and positives; equal opportunity not gated"
+            )
+        elif gap[0] > limit:
+            result.fail(
+                f"true-positive rate differs by {gap[0]:.4f} between groups of the sensitive "
+                f"column {column} (limit {limit}): {gap[1]} vs {gap[2]}"
+            )
+
+
+def check_quality(
+    result: GateResult,
+    primary: str,
+    baselines: dict | None,
+    slices: dict | None,
+    rules: GateParams,
+    sensitive: Sequence[str] = (),
+) -> None:
+    """Absolute rules on the PR alone: lift over the linear baseline, worst slice, slice gap,
+    and equal opportunity across the groups of each `sensitive` slice column."""
+    if rules.min_lift_over_linear is not None:
+        _lift_rule(result, primary, baselines, rules.min_lift_over_linear)
+    _slice_rules(result, primary, slices, rules)
+    _opportunity_rule(result, slices, sensitive, rules)

@@ -1,5 +1,0 @@
-"""The pull-request report and quality gate: compare the workspace (the PR) with BASE.
-
-BASE is never retrained: its metrics, params, lock file and plot data come from git, its
-predictions, model and data from the DVC cache or remote.
-"""

@@ -1,0 +1,233 @@
+"""`make feature-cost` (ML Test Score D3): what dropping each low-importance feature saves
+in prediction latency and model size, and what it costs in the primary metric."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml.core import config, params
+from gitops_ml.core.config import CI_DIR, FEATURE_COST_FILE
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.params import Params
+from gitops_ml.evaluation import gate
+from gitops_ml.review.refit import Variant, fit_and_score, fmt, load_split, rounded
+
+COST_JSON = CI_DIR / "feature_cost.json"
+COST_MD = FEATURE_COST_FILE  # shown in the pull-request comment when present
+LATENCY_REPEATS = 5  # rounds, each timing the full model and then every reduced one
+
+
+def importance_rows(path: Path = config.IMPORTANCE_FILE) -> dict[str, dict[str, Any]]:
+    """Permutation importance rows by feature, from evaluate's metrics/importance.json."""
+    if not path.is_file():
+        raise UserError(
+            str(path),
+            "(file)",
+            "permutation importance not found",
+            "run `make repro` first, or pass --all to cost every feature",
+        )
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return {r["feature"]: r for r in rows if isinstance(r, dict) and "feature" in r}
+
+
+def model_bytes(pipeline: Any) -> int:
+    """Size of the model file `model.save` would write, byte for byte."""
+    import tempfile
+
+    from gitops_ml.artifact.model import save
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.skops"
+        save(pipeline, path)
+        return path.stat().st_size
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Median ms per 1,000 rows of each model and whether their difference is measurable."""
+
+    full: float
+    reduced: float
+    spread: float
+
+    @property
+    def saved(self) -> float:
+        return self.full - self.reduced
+
+    @property
+    def measurable(self) -> bool:
+        return abs(self.saved) > self.spread
+
+
+def compare_latencies(
+    p: Params, full: Variant, reduced: list[Variant], test: pd.DataFrame, repeats: int
+) -> list[Latency]:
+    """Time the full model and every reduced one in `repeats` rounds on the same test rows.
+
+    Each round times the full model, then each reduced model in turn, so a slow spell of
+    the machine falls on both sides of every comparison; each reduced model is set against
+    the full model's timings from the same rounds, and the spread is the wider range.
+    (Timing the full model again beside every reduced one measured the same thing at
+    twice the cost.)
+    """
+    from gitops_ml.evaluation.latency import latency_ms
+
+    rows = p.evaluate.latency_rows
+    full_runs: list[float] = []
+    reduced_runs: list[list[float]] = [[] for _ in reduced]
+    for _ in range(repeats):
+        full_runs.append(latency_ms(full.pipeline, test[full.spec.columns], rows, p.seed))
+        for runs, variant in zip(reduced_runs, reduced, strict=True):
+            runs.append(latency_ms(variant.pipeline, test[variant.spec.columns], rows, p.seed))
+    full_range = max(full_runs) - min(full_runs)
+    median_full = float(np.median(full_runs))
+    return [
+        Latency(median_full, float(np.median(runs)), max(full_range, max(runs) - min(runs)))
+        for runs in reduced_runs
+    ]
+
+
+def cost_rows(
+    p: Params,
+    spec: FeatureSpec,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    features: list[str],
+    importance: dict[str, dict[str, Any]],
+    repeats: int = LATENCY_REPEATS,
+) -> dict[str, Any]:
+    primary = p.evaluate.primary_metric
+    full = fit_and_score(p, spec, train, test)
+    full_size = model_bytes(full.pipeline)
+    reduced = [fit_and_score(p, spec, train, test, drop=feature) for feature in features]
+    latencies = compare_latencies(p, full, reduced, test, repeats) if reduced else []
+    rows = []
+    for feature, variant, latency in zip(features, reduced, latencies, strict=True):
+        size = model_bytes(variant.pipeline)
+        imp = importance.get(feature, {})
+        rows.append(
+            {
+                "feature": feature,
+                "importance": imp.get("importance"),
+                "importance_std": imp.get("std"),
+                primary: rounded(variant.value),
+                "metric_change": rounded(gate.better_by(primary, variant.value, full.value)),
+                "latency_ms_per_1000_rows": rounded(latency.reduced),
+                "latency_full_ms_per_1000_rows": rounded(latency.full),
+                "latency_saved_ms_per_1000_rows": rounded(latency.saved),
+                "latency_spread_ms": rounded(latency.spread),
+                "latency_measurable": latency.measurable,
+                "model_size_bytes": size,
+                "size_saved_bytes": full_size - size,
+            }
+        )
+    return {
+        "primary_metric": primary,
+        "full_model": {primary: rounded(full.value), "model_size_bytes": full_size},
+        "latency_repeats": repeats,
+        "rows": rows,
+    }
+
+
+def cost_markdown(result: dict[str, Any], scope: str) -> str:
+    primary = result["primary_metric"]
+    full = result["full_model"]
+    lines = ["## Feature cost (each feature dropped in turn, refit on the train split)", ""]
+    if not result["rows"]:
+        lines.append(
+            "Every feature's permutation importance is above noise: nothing to cost. "
+            "`make feature-cost ALL=1` costs every feature."
+        )
+        return "\n".join(lines) + "\n"
+    lines += [
+        f"Full model refit the same way: {primary} {fmt(full[primary])}, "
+        f"{full['model_size_bytes']:,} bytes. Features: {scope}.",
+        "",
+        f"| feature | importance | {primary} change if dropped (+ better) | "
+        "latency saved (ms/1k rows) | size saved (bytes) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        latency = (
+            f"{r['latency_saved_ms_per_1000_rows']:+.3f}"
+            if r["latency_measurable"]
+            else "not measurable"
+        )
+        lines.append(
+            f"| `{r['feature']}` | {fmt(r['importance'])} | {fmt(r['metric_change'], sign='+')} | "
+            f"{latency} | {r['size_saved_bytes']:+,} |"
+        )
+    lines += [
+        "",
+        f"Latency: median of {result['latency_repeats']} rounds, each timing the full model and "
+        "then every reduced one; *not measurable* when the difference is within the spread of "
+        "the rounds. "
+        "Correlated features stand in for each other: drop one at a time and retrain.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cost_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gitops_ml feature-cost",
+        description="refit without each feature whose importance is within noise (or every "
+        "feature): metric change, latency and model size saved -> report/feature_cost.{json,md}",
+    )
+    parser.add_argument("--all", action="store_true", help="cost every feature")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=LATENCY_REPEATS,
+        help=f"latency rounds: the full model, then every reduced one (default {LATENCY_REPEATS})",
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 2:
+        parser.error("--repeats must be at least 2: the spread of one timing is unknown")
+    from gitops_ml.core.atomic import write_text
+    from gitops_ml.evaluation.quality import within_noise
+
+    p = params.load()
+    spec = FeatureSpec.load()
+    if len(spec.columns) < 2:
+        raise UserError(
+            str(config.FEATURES_FILE), "(columns)", "the model has one feature", "nothing to drop"
+        )
+    if args.all:
+        importance = importance_rows() if config.IMPORTANCE_FILE.is_file() else {}
+        features, scope = list(spec.columns), "all"
+    else:
+        importance = importance_rows()
+        features = [f for f in within_noise(list(importance.values())) if f in spec.columns]
+        scope = "those whose permutation importance is within noise"
+    from gitops_ml.core import reuse
+
+    def compute() -> int:
+        train = load_split(config.TRAIN_FILE, spec)
+        test = load_split(config.TEST_FILE, spec)
+        result = cost_rows(p, spec, train, test, features, importance, args.repeats)
+        result["features"] = "all" if args.all else "within_noise"
+        write_text(COST_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
+        write_text(COST_MD, cost_markdown(result, scope))
+        print(f"feature-cost: {len(features)} feature(s) costed -> {COST_JSON}, {COST_MD}")
+        return 0
+
+    digest = reuse.key(
+        [config.TRAIN_FILE, config.TEST_FILE, config.FEATURES_FILE, config.IMPORTANCE_FILE],
+        {
+            "model": p.model.model_dump(mode="json"),
+            "seed": p.seed,
+            "evaluate": p.evaluate.model_dump(mode="json"),
+            "data": {"task": p.data.task, "positive_class": p.data.positive_class},
+            "features": features,
+            "repeats": args.repeats,
+        },
+    )
+    return reuse.run_cached("feature-cost", digest, [COST_JSON, COST_MD], compute, COST_MD)

@@ -1,0 +1,96 @@
+"""Refit variants of the model on the prepared train split and compare them.
+
+Two checks of the ML Test Score share this package's helper, `fit_and_score`: build the pipeline
+from params (with some hyperparameters changed, or some features left out), fit it on
+one frame and score the primary metric on another.
+
+- `tune-check` (`tune.py`; M3, all hyperparameters have been tuned): the committed hyperparameters
+  against each one-at-a-time neighbour from `tune.params`, by seeded k-fold
+  cross-validation on the train split only. Exit 1 when a neighbour wins by more than
+  `tune.tolerance`.
+- `feature-cost` (`feature_cost.py`; D3, no feature's cost is too much): the full model against the model
+  without one feature, both refit on the train split and scored on the test split:
+  primary metric, prediction latency and model file size
+  (report/feature_cost.json, report/feature_cost.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml.core import config
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.params import Params
+from gitops_ml.evaluation import metrics
+
+DIGITS = 6
+
+
+@dataclass
+class Variant:
+    """One refit model: what was changed, the fitted pipeline and its primary metric."""
+
+    pipeline: Any
+    spec: FeatureSpec
+    value: float
+
+
+def with_hyper(p: Params, changes: dict[str, Any]) -> Params:
+    """A copy of params whose model.params has `changes` applied."""
+    model = p.model.model_copy(update={"params": {**p.model.params, **changes}})
+    return p.model_copy(update={"model": model})
+
+
+def without(spec: FeatureSpec, drop: str | None) -> FeatureSpec:
+    """The feature spec with one column left out (None: unchanged)."""
+    if drop is None:
+        return spec
+    numeric = [c for c in spec.numeric if c != drop]
+    categorical = [c for c in spec.categorical if c != drop]
+    return FeatureSpec(numeric, categorical, spec.target)
+
+
+def primary_value(p: Params, pipeline: Any, frame: pd.DataFrame, spec: FeatureSpec) -> float:
+    """The primary metric of a fitted pipeline on `frame`, as evaluate computes it."""
+    from gitops_ml.evaluation.predict import score
+
+    scored = score(pipeline, frame, spec)
+    return metrics.primary_value(scored, p.evaluate.primary_metric, p.data.positive_class)
+
+
+def fit_and_score(
+    p: Params,
+    spec: FeatureSpec,
+    fit_on: pd.DataFrame,
+    score_on: pd.DataFrame,
+    drop: str | None = None,
+) -> Variant:
+    """Build the pipeline of `p` without feature `drop`, fit on `fit_on`, score `score_on`."""
+    from gitops_ml.core.estimator import fixed_threads
+    from gitops_ml.core.hook import build_pipeline
+
+    used = without(spec, drop)
+    pipeline = build_pipeline(p, used)
+    with fixed_threads(p.model.threads):  # as the train stage fits
+        pipeline.fit(fit_on[used.columns], fit_on[used.target])
+    return Variant(pipeline, used, primary_value(p, pipeline, score_on, used))
+
+
+def load_split(path: Path, spec: FeatureSpec) -> pd.DataFrame:
+    from gitops_ml.core import data
+
+    config.require_outputs(path, reader="the model variants are fitted and scored on it")
+    return data.read_parquet(path, columns=[*spec.columns, spec.target])
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), DIGITS)
+
+
+def fmt(value: float | None, digits: int = 4, sign: str = "") -> str:
+    return "n/a" if value is None else f"{value:{sign}.{digits}f}"

@@ -1,0 +1,223 @@
+"""`make tune-check` (ML Test Score M3): are the committed hyperparameters at least as good
+as each one-at-a-time neighbour from `tune.params`, in k-fold CV on the train split?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gitops_ml.core import config, params
+from gitops_ml.core.config import TUNE_CHECK_FILE as TUNE_MD  # shown in the PR comment
+from gitops_ml.core.data import FeatureSpec
+from gitops_ml.core.errors import UserError
+from gitops_ml.core.params import Params
+from gitops_ml.evaluation import gate
+from gitops_ml.review.refit import fit_and_score, load_split, with_hyper
+
+
+@dataclass
+class Candidate:
+    """The committed setting (name None) or one hyperparameter moved to one value."""
+
+    name: str | None
+    value: Any
+    scores: list[float] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.scores))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.scores))
+
+    @property
+    def label(self) -> str:
+        return "(committed)" if self.name is None else f"{self.name}={self.value!r}"
+
+
+def check_tune_section(p: Params) -> dict[str, Any]:
+    """Every tune.params name is a hyperparameter of the estimator; return committed values."""
+    from gitops_ml.core.estimator import estimator_class
+
+    cls = estimator_class(p.model.estimator)
+    defaults = cls().get_params(deep=False)
+    for name in p.tune.params:
+        if name not in defaults:
+            raise UserError(
+                "params.yaml",
+                f"tune.params.{name}",
+                f"{cls.__name__} has no hyperparameter {name!r}",
+                f"use one of: {', '.join(sorted(defaults))}",
+            )
+    return {name: p.model.params.get(name, defaults[name]) for name in p.tune.params}
+
+
+def candidates(p: Params, committed: dict[str, Any]) -> list[Candidate]:
+    """The committed setting first, then each value of each hyperparameter on its own."""
+    out = [Candidate(None, None)]
+    for name, values in p.tune.params.items():
+        for value in dict.fromkeys(values):  # in order, without repeats
+            if value != committed[name]:
+                out.append(Candidate(name, value))
+    return out
+
+
+def folds(p: Params, train: pd.DataFrame, target: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded k-fold split of the train split, stratified by class for classification."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    k = p.tune.cv
+    smallest = int(train[target].value_counts().min()) if p.is_classification else len(train)
+    if smallest < k:  # a fold without some class has no ROC AUC, and sklearn only warns
+        what = "the smallest class has" if p.is_classification else "the train split has"
+        raise UserError(
+            "params.yaml",
+            "tune.cv",
+            f"cannot make {k} folds: {what} {smallest} rows in the train split",
+            f"lower tune.cv to at most {max(2, smallest)}",
+        )
+    splitter_cls = StratifiedKFold if p.is_classification else KFold
+    splitter = splitter_cls(n_splits=k, shuffle=True, random_state=p.seed)
+    return list(splitter.split(train, train[target]))
+
+
+def cross_validate(
+    p: Params, spec: FeatureSpec, train: pd.DataFrame, cands: list[Candidate]
+) -> list[Candidate]:
+    for train_idx, val_idx in folds(p, train, spec.target):
+        fit_on, score_on = train.iloc[train_idx], train.iloc[val_idx]
+        for cand in cands:
+            if cand.name is None:
+                cand.scores.append(fit_and_score(p, spec, fit_on, score_on).value)
+                continue
+            try:
+                variant = with_hyper(p, {cand.name: cand.value})
+                cand.scores.append(fit_and_score(variant, spec, fit_on, score_on).value)
+            except (UserError, TypeError, ValueError) as err:  # sklearn validates at fit
+                problem = err.problem if isinstance(err, UserError) else str(err)
+                raise UserError(
+                    "params.yaml",
+                    f"tune.params.{cand.name}",
+                    f"candidate {cand.value!r} is refused by {p.model.estimator}: {problem}",
+                    "remove it or use a value the estimator accepts",
+                ) from None
+    undefined = [c.label for c in cands if not np.isfinite(c.mean)]
+    if undefined:
+        raise UserError(
+            "params.yaml",
+            "tune.cv",
+            f"{p.evaluate.primary_metric} is undefined on some fold for {', '.join(undefined)}",
+            "use fewer folds so that each holds every class, or more data",
+        )
+    return cands
+
+
+def lift(primary: str, cand: Candidate, committed: Candidate) -> float:
+    """How much better the candidate's mean CV score is (rounded: a tie is a tie in floats too)."""
+    return round(gate.better_by(primary, cand.mean, committed.mean), 12)
+
+
+def winners(primary: str, cands: list[Candidate], tolerance: float) -> list[Candidate]:
+    """Neighbours whose mean CV score beats the committed one by more than `tolerance`, best first."""
+    committed = next(c for c in cands if c.name is None)
+    better = [c for c in cands if c.name is not None and lift(primary, c, committed) > tolerance]
+    return sorted(better, key=lambda c: -lift(primary, c, committed))
+
+
+def tune_table(primary: str, cands: list[Candidate], tolerance: float) -> list[str]:
+    committed = next(c for c in cands if c.name is None)
+    lines = [
+        f"| setting | mean CV {primary} | std | better than committed by | verdict |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for c in cands:
+        by = lift(primary, c, committed)
+        verdict = "" if c.name is None else ("**better**" if by > tolerance else "ok")
+        shown = "" if c.name is None else f"{by:+.4f}"
+        lines.append(f"| `{c.label}` | {c.mean:.4f} | {c.std:.4f} | {shown} | {verdict} |")
+    return lines
+
+
+def tune_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gitops_ml tune-check",
+        description="exit 1 when a one-at-a-time change of a hyperparameter in tune.params "
+        "beats the committed setting by more than tune.tolerance (k-fold CV on the train split)",
+    )
+    parser.add_argument("--out", type=Path, default=TUNE_MD, help="Markdown result")
+    args = parser.parse_args(argv)
+    from gitops_ml.core.atomic import write_text
+
+    p = params.load()
+    committed = check_tune_section(p)
+    if not p.tune.params:
+        text = "## Tuning check\n\nNothing to check: `tune.params` in params.yaml is empty.\n"
+        write_text(args.out, text)  # replaces an older run's verdict
+        print("tune-check: nothing to check (tune.params in params.yaml is empty)")
+        return 0
+    from gitops_ml.core import reuse
+
+    digest = reuse.key(
+        [config.TRAIN_FILE, config.FEATURES_FILE],
+        {
+            "model": p.model.model_dump(mode="json"),
+            "tune": p.tune.model_dump(mode="json"),
+            "seed": p.seed,
+            "primary_metric": p.evaluate.primary_metric,
+            "data": {"task": p.data.task, "positive_class": p.data.positive_class},
+        },
+    )
+    status = reuse.run_cached(
+        "tune-check", digest, [args.out], lambda: _tune(p, committed, args.out), args.out
+    )
+    if status:
+        print("tune-check: FAILED (see above)", file=sys.stderr)
+    return status
+
+
+def _tune(p: Params, committed: dict[str, Any], out: Path) -> int:
+    """Cross-validate the candidates, write the Markdown verdict, return the exit status."""
+    from gitops_ml.core.atomic import write_text
+
+    spec = FeatureSpec.load()
+    train = load_split(config.TRAIN_FILE, spec)
+    cands = candidates(p, committed)
+    primary, tolerance = p.evaluate.primary_metric, p.tune.tolerance
+    cross_validate(p, spec, train, cands)
+    found = winners(primary, cands, tolerance)
+    fits = len(cands) * p.tune.cv
+    head = (
+        f"{len(cands)} settings x {p.tune.cv} folds = {fits} fits on {len(train)} train rows; "
+        f"tolerance {tolerance}"
+    )
+    lines = ["## Tuning check", "", head, "", *tune_table(primary, cands, tolerance), ""]
+    if found:
+        best = found[0]
+        verdict = (
+            f"FAILED: `{best.label}` beats the committed hyperparameters by "
+            f"{lift(primary, best, cands[0]):+.4f} mean CV {primary} "
+            f"(tolerance {tolerance})"
+        )
+        fix = (
+            f"fix: set model.params.{best.name}: {best.value!r} in params.yaml, "
+            "or widen tune.tolerance"
+        )
+        lines += [verdict, "", fix]
+    else:
+        verdict = (
+            f"PASSED: no candidate beats the committed hyperparameters by more than {tolerance}"
+        )
+        lines.append(verdict)
+    text = "\n".join(lines) + "\n"
+    write_text(out, text)
+    print(text, end="")
+    if found:
+        print(f"tune-check: {verdict}", file=sys.stderr)
+    return 1 if found else 0

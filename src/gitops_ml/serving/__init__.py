@@ -1,0 +1,1 @@
+"""Using a trained model: `make predict` and `make explain`."""

@@ -1,1 +1,0 @@
-"""Pipeline stages: each module is one `dvc.yaml` stage with a thin `main()`."""
