@@ -69,7 +69,7 @@ test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for s
 
 test-workflows: setup ## run the workflow files under a real Actions engine (act): every event the template answers
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
-	  $(BIN)/pytest -m workflows tests/workflows $(PYTEST_ARGS)
+	  $(BIN)/pytest -m workflows tests/template/workflows $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint + format check), import layers (import-linter), zizmor (all of .github, pedantic too), actionlint, schema checks
 	$(BIN)/ruff check .

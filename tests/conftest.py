@@ -4,6 +4,11 @@
 `main`, the sample data written, a local DVC remote beside it). `trained` does the same
 from a copy that has already run the pipeline once per test session, so tests that
 need a trained model do not each pay for a full `dvc repro`.
+
+Both run on the template's own fixture params (tests/template/fixtures/params.yaml, the
+shipped sample configuration), never the team's params.yaml: a team that adapts its
+params to its data keeps the machinery's tests green. The team's own tests
+(tests/project) read the team's params.yaml.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The machinery's tests' params: the sample configuration the template ships, kept here so
+# the team's params.yaml can change freely.
+FIXTURE_PARAMS = REPO_ROOT / "tests" / "template" / "fixtures" / "params.yaml"
 MODEL = "classifier"  # the model artifact the template's dvc.yaml declares
 DAY = 86400
 VENV_BIN = Path(sys.executable).parent
@@ -169,12 +177,18 @@ class Project:
         return (self.root / rel).read_bytes()
 
 
-def _copy_template(dest: Path) -> Project:
+def copy_repository(dest: Path, params: Path | None = FIXTURE_PARAMS) -> Project:
+    """The repository's files as a fresh git repository at `dest`, one commit on `main`.
+
+    `params` replaces params.yaml (default: the machinery's fixture; None keeps the team's).
+    """
     dest.mkdir(parents=True)
     for rel in tracked_files():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / rel, target)
+    if params is not None:
+        shutil.copyfile(params, dest / "params.yaml")
     project = Project(dest, base_env(dest))
     project.git("init", "-q", "-b", "main")
     project.commit("template")
@@ -184,7 +198,7 @@ def _copy_template(dest: Path) -> Project:
 @pytest.fixture(scope="session")
 def _trained_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One template copy that has fetched its data and run the pipeline, per session."""
-    project = _copy_template(tmp_path_factory.mktemp("trained-source") / "repo")
+    project = copy_repository(tmp_path_factory.mktemp("trained-source") / "repo")
     project.cli("data")
     project.dvc("repro")
     project.commit("trained")
@@ -194,7 +208,7 @@ def _trained_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def template(tmp_path: Path) -> Project:
     """A fresh copy of the template as a git repo with one commit: no data, nothing trained."""
-    return _copy_template(tmp_path / "repo")
+    return copy_repository(tmp_path / "repo")
 
 
 @pytest.fixture

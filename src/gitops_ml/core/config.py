@@ -1,6 +1,6 @@
 """Every path the pipeline reads or writes, defined once.
 
-`dvc.yaml` names the same paths (DVC needs them there); `tests/unit/test_config.py`
+`dvc.yaml` names the same paths (DVC needs them there); `tests/template/unit/test_config.py`
 checks that the two agree. All paths are relative to the repository root, where DVC
 runs every stage.
 """
