@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, VENV_BIN, Project, base_env, tracked_files
+from tests.conftest import FIXTURE_PARAMS, REPO_ROOT, VENV_BIN, Project, base_env, tracked_files
 
 # The machinery module template v2.0.0 changes: any module of src/gitops_ml/ that exists.
-MACHINERY_FILE = "src/gitops_ml/gate.py"
+MACHINERY_FILE = "src/gitops_ml/evaluation/gate.py"
 WORKFLOW_FILE = ".github/workflows/ci.yml"
 COPIER = str(VENV_BIN / "copier")
 ANSWERS = ".copier-answers.yml"
@@ -192,6 +192,10 @@ def test_default_answers_render_the_repository_itself_byte_for_byte(tmp_path: Pa
 
     answers = yaml.safe_load((out / ANSWERS).read_text(encoding="utf-8"))
     assert answers["use_sample"] is True and answers["project_name"] == "gitops-ml"
+    assert (out / "params.yaml").read_bytes() == FIXTURE_PARAMS.read_bytes(), (
+        "the template's tests run on tests/template/fixtures/params.yaml, the shipped sample "
+        "configuration: copy params.yaml there when it changes"
+    )
 
 
 # -- a. a new project on its own data -----------------------------------------------------------
@@ -315,6 +319,24 @@ def test_update_brings_the_new_version_and_keeps_the_teams_params_and_data(
     lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))
     assert lock["stages"]["train"]["params"]["params.yaml"]["model"]["params"]["max_iter"] == 120
     assert "clinic" in (root / "artifacts" / "prepared" / "features.json").read_text()
+    # The team's own tests after the update: its pipeline's, and its model's (tests/project;
+    # the slow one would train again, so its model tests run on the model just trained).
+    tests = project.run(
+        str(VENV_BIN / "python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        "-m",
+        "not slow",
+        "tests/project",
+        check=False,
+    )
+    assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout[-2000:]
+    assert " 0 failed" in project.make("test-model").stdout
 
 
 # -- c. a template update that meets the team's edit ---------------------------------------------
