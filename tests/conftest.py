@@ -124,6 +124,31 @@ class Project:
         out = self.dvc("repro", *args).stdout
         return re.findall(r"Running stage '([^']+)'", out)
 
+    def stages_from(self, *changed: str) -> list[str]:
+        """The stages `dvc repro` re-runs when `changed` must re-run: they and every stage
+        downstream, in dvc.yaml's order (all stages when none is named). Read from the
+        project's dvc.yaml, so a team that adds a stage keeps these tests true."""
+        stages = yaml.safe_load((self.root / "dvc.yaml").read_text())["stages"]
+        if not changed:
+            return list(stages)
+
+        def paths(stage: dict[str, Any], *keys: str) -> set[str]:
+            entries = [e for key in keys for e in stage.get(key) or []]
+            return {next(iter(e)) if isinstance(e, dict) else str(e) for e in entries}
+
+        def feeds(up: str, down: str) -> bool:
+            outs = paths(stages[up], "outs", "metrics", "plots")
+            deps = paths(stages[down], "deps")
+            return any(
+                d == o or d.startswith(f"{o}/") or o.startswith(f"{d}/") for d in deps for o in outs
+            )
+
+        rerun = set(changed)
+        for name in stages:  # dvc.yaml lists a stage after the stages it reads
+            if any(feeds(up, name) for up in rerun):
+                rerun.add(name)
+        return [name for name in stages if name in rerun]
+
     @classmethod
     def copied(cls, source: Path, dest: Path) -> Project:
         """A copy of the repository at `source` (git, DVC cache, workspace) at `dest`."""

@@ -8,18 +8,14 @@ whether the task fits the target's values (that column alone is read).
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from gitops_ml.core import params
+from gitops_ml.core import stages as dvc_stages
 from gitops_ml.core.config import DATA_DIR, PARAMS_FILE
 from gitops_ml.core.errors import Findings, UserError
-
-DVC_YAML = Path("dvc.yaml")
-TEMPLATE = re.compile(r"\$\{\s*([\w.]+)\s*\}")  # DVC's `${params.key}` in dvc.yaml
 
 
 def check_location(p: params.Params) -> None:
@@ -122,33 +118,22 @@ def check_columns(p: params.Params) -> None:
     check_slice_columns(p, features, None)
 
 
-def _param(values: dict[str, Any], dotted: str) -> Any:
-    found: Any = values
-    for key in dotted.split("."):
-        found = found.get(key) if isinstance(found, dict) else None
-    return found
-
-
-def _filled(entry: str, values: dict[str, Any]) -> str:
-    """A dvc.yaml entry with `${a.b}` replaced from params, as DVC fills it in."""
-    return TEMPLATE.sub(lambda match: str(_param(values, match.group(1))), entry)
-
-
 def check_contract_is_a_dependency(p: params.Params) -> None:
-    """An edited contract file must re-run prepare, so dvc.yaml has to list it."""
+    """An edited contract file must re-run the stage that enforces it, the one reading the
+    data, so dvc.yaml has to list it among that stage's deps."""
     name = p.contract.schema_file
-    if name is None or not DVC_YAML.is_file():
+    if name is None:
         return
-    stages = (params.read_yaml(DVC_YAML) or {}).get("stages") or {}
     values = p.model_dump()
-    deps = [_filled(str(d), values) for d in (stages.get("prepare") or {}).get("deps") or []]
-    if Path(name) not in {Path(d) for d in deps}:
-        raise UserError(
-            str(DVC_YAML),
-            "stages.prepare.deps",
-            f"{name} (contract.schema_file) is not listed: editing it would not re-run prepare",
-            f"add `- {name}` under stages.prepare.deps",
-        )
+    stages = dvc_stages.declared()
+    for stage in dvc_stages.data_readers(values):
+        if Path(name) not in dvc_stages.deps(stages[stage], values):
+            raise UserError(
+                str(dvc_stages.DVC_YAML),
+                f"stages.{stage}.deps",
+                f"{name} (contract.schema_file) is not listed: editing it would not re-run {stage}",
+                f"add `- {name}` under stages.{stage}.deps",
+            )
 
 
 def run(p: params.Params) -> None:

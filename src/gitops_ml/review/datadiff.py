@@ -34,9 +34,13 @@ class DataDiff:
     notes: list[str] = field(default_factory=list)
 
 
-def data_changed(base: Side, pr: Side, reran: list[str]) -> bool:
-    """The data or the split changed: prepare re-ran, or data.dvc points at other files."""
-    return "prepare" in reran or base.text(DATA_DVC) != pr.text(DATA_DVC)
+def data_changed(base: Side, pr: Side, reran: list[str], pr_params: dict[str, Any]) -> bool:
+    """The data or the split changed: a stage reading the data file re-ran (the PR's
+    dvc.yaml says which), or data.dvc points at other files."""
+    from gitops_ml.core.stages import data_readers
+
+    readers = data_readers(pr_params)
+    return any(stage in reran for stage in readers) or base.text(DATA_DVC) != pr.text(DATA_DVC)
 
 
 def _file_changes(base_rev: str, diff: DataDiff) -> None:

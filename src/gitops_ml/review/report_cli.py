@@ -176,7 +176,9 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
             sections.params_section(cmp),
             "",
         ]
-        if cmp.base_metrics is not None and data_changed(cmp.base, cmp.pr, cmp.reran):
+        if cmp.base_metrics is not None and data_changed(
+            cmp.base, cmp.pr, cmp.reran, cmp.pr_params
+        ):
             diff = data_diff(cmp.base, cmp.pr, cmp.base_params, cmp.pr_params, p.drift.bins)
             parts += [sections.data_section(diff), ""]
         found = charts.curves(cmp.base, cmp.pr)

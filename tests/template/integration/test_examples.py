@@ -46,7 +46,7 @@ def test_example_trains_passes_its_gate_and_model_tests_and_reports(
     init = template.make("init").stdout
     assert f"init: {data_file} matches params.yaml" in init and "dvc add data" in init
     template.dvc("add", "data")
-    assert template.repro() == ["prepare", "train", "evaluate"]
+    assert template.repro() == template.stages_from()
 
     metric, floor = params["evaluate"]["primary_metric"], params["gate"]["floor"]
     value = template.metrics()[metric]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
@@ -11,26 +10,19 @@ from tests.conftest import Project
 
 pytestmark = pytest.mark.slow
 
-# dvc.lock is committed from this interpreter line; other Pythons resolve other
-# releases of pandas/NumPy (see requirements.lock), whose Parquet files differ in metadata.
-REFERENCE_PYTHON = (3, 11)
 
-
-def test_make_repro_on_a_fresh_clone_uses_the_sample_and_reproduces_the_committed_lock(
+def test_make_repro_on_a_fresh_clone_uses_the_sample_and_runs_every_stage(
     template: Project,
 ) -> None:
-    committed = template.file_bytes("dvc.lock")
     data_dvc = template.file_bytes("data.dvc")
     out = template.make("repro")
     assert "wrote the embedded sample data" in out.stderr
     assert "params.yaml: ok" in out.stdout
     assert template.file_bytes("data.dvc") == data_dvc  # the sample hashes to data.dvc
     assert template.dvc("status", "data.dvc").stdout.strip().endswith("up to date.")
-    ran = template.repro("-f")
-    assert ran == ["prepare", "train", "evaluate"]
-    if sys.version_info[:2] == REFERENCE_PYTHON:
-        assert template.file_bytes("dvc.lock") == committed
-        assert template.git("status", "--porcelain").stdout == ""
+    assert template.repro("-f") == template.stages_from()
+    # That the committed dvc.lock is what a fresh clone reproduces is the project's own
+    # promise, on its params and data: tests/project/test_model.py.
 
 
 def test_noop_repro_runs_nothing(trained: Project) -> None:
@@ -58,13 +50,13 @@ def test_the_model_does_not_depend_on_how_many_threads_the_machine_offers(
     trained.repro("-f")
     assert trained.file_bytes("dvc.lock") == before
     trained.set_params(**{"model.threads": 1})
-    assert trained.repro() == ["train", "evaluate"]
+    assert trained.repro() == trained.stages_from("train")
     assert trained.file_bytes("dvc.lock") != before  # the count is what decides the bytes
 
 
 def test_changing_a_hyperparameter_reruns_only_train_and_evaluate(trained: Project) -> None:
     trained.set_params(**{"model.params.max_iter": 40})
-    assert trained.repro() == ["train", "evaluate"]
+    assert trained.repro() == trained.stages_from("train")
 
 
 def test_changing_the_gate_reruns_nothing(trained: Project) -> None:
@@ -109,7 +101,7 @@ def test_other_tasks_run_end_to_end_by_changing_params_only(
         }
     )
     trained.cli("check")
-    assert trained.repro() == ["prepare", "train", "evaluate"]
+    assert trained.repro() == trained.stages_from()
     values = trained.metrics()
     assert values[metric] == values[metric]  # a real number, not NaN
     if task == "multiclass":

@@ -106,7 +106,7 @@ def test_a_misspelt_data_path_is_named_with_the_file_it_probably_meant(
     preflight.check_data_file(_params("regression", path="data/t.csv"))
 
 
-def test_a_contract_file_must_be_a_dependency_of_prepare(
+def test_a_contract_file_must_be_a_dependency_of_the_stage_reading_the_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
