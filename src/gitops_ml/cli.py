@@ -24,14 +24,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.datasets.restore:main",
         "make data/ match data.dvc: dvc pull, else the embedded sample",
     ),
-    "sample-data": ("gitops_ml.datasets.sample_cli:main", "write a bundled or synthetic dataset"),
+    "sample-data": ("gitops_ml.datasets.sample_data:main", "write a bundled or synthetic dataset"),
     # pull-request report and quality gate
     "report": (
-        "gitops_ml.review.report_cli:report_main",
+        "gitops_ml.review.report:main",
         "write report.md comparing the workspace with BASE",
     ),
     "gate": (
-        "gitops_ml.review.report_cli:gate_main",
+        "gitops_ml.review.gate:main",
         "apply the quality gate against BASE; exit 1 on failure",
     ),
     "train-cost": (
@@ -40,32 +40,32 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     # model registry (git tags through GTO)
     "register": (
-        "gitops_ml.registry.cli:register_main",
+        "gitops_ml.registry.register:main",
         "tag the next model version if it changed",
     ),
-    "promote": ("gitops_ml.registry.cli:promote_main", "assign a registered version to a stage"),
+    "promote": ("gitops_ml.registry.promote:main", "assign a registered version to a stage"),
     "deploy": (
-        "gitops_ml.registry.cli:deploy_main",
+        "gitops_ml.registry.deploy:main",
         "deploy the version a stage holds (deploy.yml, after a promotion)",
     ),
     "which-model": (
-        "gitops_ml.registry.cli:which_model_main",
+        "gitops_ml.registry.which:main",
         "which registered version a commit made",
     ),
     "model-card": (
-        "gitops_ml.registry.cli:model_card_main",
+        "gitops_ml.registry.model_card:main",
         "write model_card.md for the current model",
     ),
     "release-inputs": (
-        "gitops_ml.registry.cli:release_inputs_main",
+        "gitops_ml.registry.release_inputs:main",
         "before register: pull HEAD's model (else rebuild and prove it), so no tag lacks a Release",
     ),
     "release": (
-        "gitops_ml.registry.cli:release_main",
+        "gitops_ml.registry.release:main",
         "publish a GitHub Release for the version HEAD registered",
     ),
     "model-age": (
-        "gitops_ml.registry.cli:model_age_main",
+        "gitops_ml.registry.age:main",
         "age of the production model; exit 1 when older than registry.max_model_age_days",
     ),
     "staleness-impact": (
@@ -78,7 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     # data and model trust
     "infer-schema": (
-        "gitops_ml.checks.infer_contract:infer_main",
+        "gitops_ml.checks.infer_contract:main",
         "write a data contract from the current data",
     ),
     "drift": ("gitops_ml.monitoring.drift:main", "compare feature and prediction distributions"),
@@ -88,11 +88,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "predict": ("gitops_ml.serving.serve:main", "score a CSV/Parquet file with the trained model"),
     "tune-check": (
-        "gitops_ml.review.tune:tune_main",
+        "gitops_ml.review.tune:main",
         "k-fold CV on the train split: exit 1 when a tune.params neighbour beats params.yaml",
     ),
     "feature-cost": (
-        "gitops_ml.review.feature_cost:cost_main",
+        "gitops_ml.review.feature_cost:main",
         "refit without each low-importance feature: metric, latency, size saved",
     ),
     "explain": (
@@ -105,7 +105,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "CI: committed dvc.lock, clean workspace, outputs in remote",
     ),
     "ci-comment-body": (
-        "gitops_ml.ci.comment:body_main",
+        "gitops_ml.ci.comment:main",
         "CI: report, checks and gate verdict -> report/comment.md",
     ),
     "ci-comment": ("gitops_ml.ci.post:main", "CI: post or update the PR's one report comment"),

@@ -7,7 +7,6 @@ so it is a starting point: the user widens or tightens it, then points
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from gitops_ml.core import data, params
+from gitops_ml.core import commands, data, params
 from gitops_ml.core.atomic import write_text
 from gitops_ml.core.errors import UserError
 
@@ -101,8 +100,10 @@ def render(contract: dict[str, Any], data_path: str, name: str) -> str:
     return HEADER.format(path=data_path, name=name) + body
 
 
-def infer_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gitops_ml infer-schema")
+def main(argv: list[str]) -> int:
+    parser = commands.parser(
+        "infer-schema", "Write a data contract (pandera) from the current data."
+    )
     parser.add_argument(
         "--out", default=DEFAULT_FILE, help=f"file to write (default {DEFAULT_FILE})"
     )

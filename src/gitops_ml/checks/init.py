@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_ml.checks.preflight import data_files
+from gitops_ml.core import commands
 from gitops_ml.core import params as params_mod
 from gitops_ml.core.config import PARAMS_FILE
 from gitops_ml.core.errors import Findings
@@ -108,6 +109,9 @@ def other_data_files(p: params_mod.Params, limit: int = 5) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    commands.parser(
+        "init", "Check your data against params.yaml before the first training."
+    ).parse_args(argv)
     lines = run()
     recorded = _data_recorded()
     p = params_mod.load()

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml.core import config, data, params
+from gitops_ml.core import commands, config, data, params
 from gitops_ml.core.config import MODEL_TESTS_FILE
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError, raise_all
@@ -303,6 +303,10 @@ def _test(p: params.Params, spec: FeatureSpec) -> int:
 
 def main(argv: list[str]) -> int:
     from gitops_ml.core import reuse
+
+    commands.parser("test-model", "Behavioural and quality tests of the trained model.").parse_args(
+        argv
+    )
 
     p = params.load()
     spec = FeatureSpec.load()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gitops_ml.core import params
+from gitops_ml.core import commands, params
 from gitops_ml.core import stages as dvc_stages
 from gitops_ml.core.config import DATA_DIR, PARAMS_FILE
 from gitops_ml.core.errors import Findings, UserError
@@ -153,6 +153,9 @@ def run(p: params.Params) -> None:
 
 
 def main(argv: list[str]) -> int:
+    commands.parser(
+        "check", "Validate params.yaml, the estimator and the data's header before any work."
+    ).parse_args(argv)
     p = params.load()
     run(p)
     print(f"params.yaml: ok ({p.data.task}, {p.model.estimator})")

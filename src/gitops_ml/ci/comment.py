@@ -8,12 +8,12 @@ image host; the charts travel as PNGs in the run's artifact instead.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+from gitops_ml.core import commands
 from gitops_ml.core.atomic import write_text
 from gitops_ml.core.config import (
     BODY_FILE,
@@ -172,10 +172,10 @@ def footer(url: str | None) -> str:
     return f"<sub>Charts (PNG), report.md and logs: {where}, artifact `{ARTIFACT_NAME}`.</sub>"
 
 
-def body_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m gitops_ml ci-comment-body",
-        description="write report/comment.md (and report/pr.json for the posting workflow)",
+def main(argv: list[str]) -> int:
+    parser = commands.parser(
+        "ci-comment-body",
+        "write report/comment.md (and report/pr.json for the posting workflow)",
     )
     parser.add_argument("--pr", type=int, help="pull-request number")
     parser.add_argument("--head-sha", help="the pull request's head commit")

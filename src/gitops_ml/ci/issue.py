@@ -6,9 +6,9 @@ library only (no `make setup`): it reads drift.md and talks to GitHub's REST API
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from gitops_ml.core import commands
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
 
@@ -35,7 +35,10 @@ def upsert(gh: GitHub, body: str, title: str = TITLE) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_ml drift-issue", description=__doc__)
+    parser = commands.parser(
+        "drift-issue",
+        __doc__,
+    )
     parser.add_argument("--body", type=Path, default=Path("drift.md"))
     args = parser.parse_args(argv)
     if not args.body.is_file():

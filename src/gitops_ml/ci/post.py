@@ -11,7 +11,6 @@ comments of a pull request and then posts a duplicate; here every page is read.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ml.ci.comment import BODY_FILE, PR_FILE, WATERMARK_TITLE, footer, sanitize
+from gitops_ml.core import commands
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
 
@@ -120,7 +120,10 @@ def compose(untrusted: str, env: dict[str, str]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_ml ci-comment", description=__doc__)
+    parser = commands.parser(
+        "ci-comment",
+        __doc__,
+    )
     parser.add_argument("artifact", type=Path, help="folder of the downloaded pr-report artifact")
     parser.add_argument("--dry-run", action="store_true", help="print the body; call no API")
     args = parser.parse_args(argv)

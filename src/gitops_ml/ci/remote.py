@@ -11,7 +11,6 @@ a fork PR becomes mergeable once a maintainer has pushed its outputs (docs/ci.md
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 import re
@@ -20,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_ml.core import commands
 from gitops_ml.core.atomic import write_text
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
@@ -117,8 +117,9 @@ def check_head(gh: GitHub, sha: str, settings_dir: Path) -> Verdict:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m gitops_ml ci-remote-status", description=__doc__
+    parser = commands.parser(
+        "ci-remote-status",
+        __doc__,
     )
     parser.add_argument("--summary", type=Path, help="also write the verdict as Markdown here")
     args = parser.parse_args(argv)

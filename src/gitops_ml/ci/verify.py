@@ -8,13 +8,13 @@ the DVC remote. Each failure is printed with the command that fixes it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from gitops_ml.core import commands
 from gitops_ml.core.atomic import write_text
 from gitops_ml.core.config import METRICS_FILE, PLOTS_DIR
 from gitops_ml.core.remote import FIX_REAL_REMOTE, runner_folder_problem, shown
@@ -172,7 +172,10 @@ def markdown(checks: list[Check]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_ml ci-verify", description=__doc__)
+    parser = commands.parser(
+        "ci-verify",
+        __doc__,
+    )
     parser.add_argument("--cloud", action="store_true", help="also check the DVC remote")
     parser.add_argument("--summary", type=Path, help="also write the verdict as Markdown here")
     args = parser.parse_args(argv)

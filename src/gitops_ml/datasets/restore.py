@@ -6,11 +6,11 @@ never overwritten: the sample is written only into an empty or missing `data/` f
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
+from gitops_ml.core import commands
 from gitops_ml.core.config import DATA_DIR
 from gitops_ml.core.errors import UserError
 from gitops_ml.datasets import bundled
@@ -109,7 +109,10 @@ def fetch_revision(rev: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gitops_ml data", description=__doc__)
+    parser = commands.parser(
+        "data",
+        __doc__,
+    )
     parser.add_argument("--data-only", action="store_true", help="pull data.dvc only, no outputs")
     parser.add_argument("--rev", help="also fetch this commit's outputs into the DVC cache")
     args = parser.parse_args(argv)

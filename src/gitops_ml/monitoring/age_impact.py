@@ -27,7 +27,7 @@ from gitops_ml.core.atomic import write_text
 from gitops_ml.core.errors import UserError
 from gitops_ml.registry import git, lineage, models, settings, tags
 from gitops_ml.registry.age import SECONDS_PER_DAY
-from gitops_ml.registry.cli import append_summary, command_parser, gto_errors
+from gitops_ml.registry.command import append_summary, command_parser, gto_errors
 
 MARKDOWN_FILE = Path("staleness.md")
 JSON_FILE = Path("staleness.json")

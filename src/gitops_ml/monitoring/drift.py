@@ -12,7 +12,6 @@ raise an alarm.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -22,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_ml.core import config, data, params, stats
+from gitops_ml.core import commands, config, data, params, stats
 from gitops_ml.core.errors import UserError
 from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
 
@@ -400,7 +399,9 @@ def main(argv: list[str]) -> int:
     from gitops_ml.core.atomic import write_text
 
     p = params.load()
-    parser = argparse.ArgumentParser(prog="gitops_ml drift")
+    parser = commands.parser(
+        "drift", "Compare feature and prediction distributions of two data revisions."
+    )
     parser.add_argument(
         "--reference",
         help="git revision or data file (default: the production model's training data)",

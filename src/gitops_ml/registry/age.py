@@ -9,10 +9,12 @@ promoting an old version does not make it younger. Production is the last stage 
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from gitops_ml.registry import lineage, settings, tags
+from gitops_ml.registry.command import append_summary, command_parser, gto_errors
 
 SECONDS_PER_DAY = 86400
 
@@ -72,3 +74,18 @@ def production_age(now: datetime | None = None) -> tuple[str, ModelAge | None]:
         now=now or datetime.now(timezone.utc),
         limit_days=conf.max_model_age_days,
     )
+
+
+def main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--summary", help="also append the verdict to this Markdown file")
+
+    args = command_parser(
+        "model-age", "Age of the production model against registry.max_model_age_days.", build
+    ).parse_args(argv)
+    with gto_errors():
+        stage, age = production_age()
+    text = age.summary() if age else f"no version is in {stage}: no production model to age"
+    print(text)
+    append_summary(args.summary, "Model age", f"```\n{text}\n```")
+    return 1 if age and age.stale else 0

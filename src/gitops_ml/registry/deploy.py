@@ -10,6 +10,7 @@ serving image, call your model server's API); keep the checks in front of it.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from gitops_ml.core.atomic import write_bytes, write_text
 from gitops_ml.core.errors import UserError
 from gitops_ml.registry import git, lineage, models, settings, tags
+from gitops_ml.registry.command import command_parser, gto_errors
 from gitops_ml.registry.versions import SemVer
 
 OUT_DIR = Path("deploy")
@@ -60,3 +62,16 @@ def deploy(stage: str, version: str, out_dir: Path = OUT_DIR) -> str:
     }
     write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return f"deploy: {name} {version} -> {stage}: {model_file} (md5 {actual}) and {out_dir / 'manifest.json'}"
+
+
+def main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stage", required=True)
+        p.add_argument("--version", required=True)
+
+    args = command_parser(
+        "deploy", "Deploy the version a stage holds (the template: a checked bundle).", build
+    ).parse_args(argv)
+    with gto_errors():
+        print(deploy(args.stage, args.version))
+    return 0

@@ -21,6 +21,7 @@ from gitops_ml.core.params import Params
 from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
 from gitops_ml.evaluation.significance import RESAMPLES
 from gitops_ml.registry import git, lineage, settings, tags
+from gitops_ml.registry.command import command_parser, gto_errors
 from gitops_ml.registry.lineage import Snapshot
 
 CARD_FILE = Path("model_card.md")
@@ -287,3 +288,12 @@ def build() -> str:
 def write(path: Path = CARD_FILE) -> Path:
     write_text(path, build())
     return path
+
+
+def main(argv: list[str]) -> int:
+    command_parser(
+        "model-card", "Write model_card.md for the current model.", lambda p: None
+    ).parse_args(argv)
+    with gto_errors():
+        print(f"model card: wrote {write()}")
+    return 0

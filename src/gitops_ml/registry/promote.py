@@ -14,12 +14,14 @@ newer versions: `gto show` and "latest assignment" then agree on what is in the 
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
 from gitops_ml.registry import git, lineage, settings, tags
+from gitops_ml.registry.command import command_parser, gto_errors
 from gitops_ml.registry.versions import SemVer
 
 CI_FLAG = "GITHUB_ACTIONS"  # set to "true" on GitHub's runners
@@ -163,3 +165,17 @@ def promote(stage: str, version: str, push: bool = True) -> Promotion:
     if push and not remote:
         print(f"promote: no git remote {conf.remote!r}; the tags stay local (push them yourself)")
     return tags.with_retries(remote, lambda: _attempt(name, stage, version, order, approvers))
+
+
+def main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stage", required=True)
+        p.add_argument("--version", required=True, help="vX.Y.Z")
+        p.add_argument("--no-push", action="store_true", help="create the tag locally only")
+
+    args = command_parser("promote", "Assign a registered version to a stage.", build).parse_args(
+        argv
+    )
+    with gto_errors():
+        print(promote(args.stage, args.version, push=not args.no_push).summary)
+    return 0

@@ -7,6 +7,7 @@ runs never push the same version: the remote's tag refs decide, the loser starts
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 from gitops_ml.core import config, params
@@ -14,6 +15,7 @@ from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
 from gitops_ml.evaluation import gate
 from gitops_ml.registry import git, lineage, settings, tags, versions
+from gitops_ml.registry.command import command_parser, gto_errors
 from gitops_ml.registry.lineage import Snapshot
 
 
@@ -157,3 +159,18 @@ def register(rev: str = "HEAD", bump: str | None = None, push: bool = True) -> O
     if push and not remote:
         print(f"register: no git remote {conf.remote!r}; the tag stays local (push it yourself)")
     return tags.with_retries(remote, lambda: _attempt(snap, conf, bump))
+
+
+def main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rev", default="HEAD", help="commit to register (default HEAD)")
+        p.add_argument("--bump", default="", help="major|minor|patch; default: the bump rule")
+        p.add_argument("--no-push", action="store_true", help="create the tag locally only")
+
+    args = command_parser(
+        "register", "Tag the next model version if the model changed.", build
+    ).parse_args(argv)
+    with gto_errors():
+        outcome = register(args.rev, args.bump or None, push=not args.no_push)
+    print(outcome.summary)
+    return outcome.exit_code

@@ -21,6 +21,7 @@ from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
 from gitops_ml.core.remote import default_remote, runner_folder_problem
 from gitops_ml.registry import git, lineage, model_card, settings, tags
+from gitops_ml.registry.command import command_parser, gto_errors
 
 PULL_TARGETS = (str(config.PREDICTIONS_FILE), str(config.PREPARED_DIR))
 
@@ -156,3 +157,12 @@ def release(gh: GitHub | None = None) -> str:
     return "\n".join(
         [*notes, f"release: published {own.tag} with {asset.name} and the model card as notes"]
     )
+
+
+def main(argv: list[str]) -> int:
+    command_parser(
+        "release", "Publish a GitHub Release for the version HEAD registered.", lambda p: None
+    ).parse_args(argv)
+    with gto_errors():
+        print(release())
+    return 0

@@ -6,7 +6,10 @@ version also has (a later commit that changed only docs), or holds an unregister
 
 from __future__ import annotations
 
+import argparse
+
 from gitops_ml.registry import lineage, settings, tags
+from gitops_ml.registry.command import command_parser, gto_errors
 from gitops_ml.registry.lineage import Snapshot
 
 
@@ -44,3 +47,19 @@ def describe(snap: Snapshot, conf: settings.RegistrySettings) -> tuple[tags.Regi
 def which(rev: str) -> tuple[tags.Registered | None, str]:
     conf = settings.load()
     return describe(lineage.snapshot(rev, conf), conf)
+
+
+def main(argv: list[str]) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rev", default="HEAD")
+        p.add_argument(
+            "--tag", action="store_true", help="print only the tag the commit registered"
+        )
+
+    args = command_parser(
+        "which-model", "Which registered version a commit produced.", build
+    ).parse_args(argv)
+    with gto_errors():
+        own, answer = which(args.rev)
+    print((own.tag if own else "") if args.tag else answer)
+    return 0

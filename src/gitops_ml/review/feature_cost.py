@@ -3,7 +3,6 @@ in prediction latency and model size, and what it costs in the primary metric.""
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml.core import config, params
+from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import CI_DIR, FEATURE_COST_FILE
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
@@ -175,10 +174,10 @@ def cost_markdown(result: dict[str, Any], scope: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cost_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m gitops_ml feature-cost",
-        description="refit without each feature whose importance is within noise (or every "
+def main(argv: list[str]) -> int:
+    parser = commands.parser(
+        "feature-cost",
+        "refit without each feature whose importance is within noise (or every "
         "feature): metric change, latency and model size saved -> report/feature_cost.{json,md}",
     )
     parser.add_argument("--all", action="store_true", help="cost every feature")

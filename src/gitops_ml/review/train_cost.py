@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gitops_ml.core import config, params
+from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import TRAIN_COST_FILE as MARKDOWN_FILE
 from gitops_ml.core.errors import UserError, exit_on_user_error
 from gitops_ml.core.params import GateParams, Params
@@ -374,9 +374,9 @@ def _repeat(text: str) -> int:
 def main(argv: list[str]) -> int:
     from gitops_ml.review.base import resolve_base
 
-    parser = argparse.ArgumentParser(
-        prog="python -m gitops_ml train-cost",
-        description="fit BASE's and the workspace's model: here, alternately; exit 1 when the "
+    parser = commands.parser(
+        "train-cost",
+        "fit BASE's and the workspace's model: here, alternately; exit 1 when the "
         "fit time or peak memory grew past the gate: limits",
     )
     parser.add_argument(

@@ -3,7 +3,6 @@ as each one-at-a-time neighbour from `tune.params`, in k-fold CV on the train sp
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml.core import config, params
+from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import TUNE_CHECK_FILE as TUNE_MD  # shown in the PR comment
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
@@ -145,10 +144,10 @@ def tune_table(primary: str, cands: list[Candidate], tolerance: float) -> list[s
     return lines
 
 
-def tune_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m gitops_ml tune-check",
-        description="exit 1 when a one-at-a-time change of a hyperparameter in tune.params "
+def main(argv: list[str]) -> int:
+    parser = commands.parser(
+        "tune-check",
+        "exit 1 when a one-at-a-time change of a hyperparameter in tune.params "
         "beats the committed setting by more than tune.tolerance (k-fold CV on the train split)",
     )
     parser.add_argument("--out", type=Path, default=TUNE_MD, help="Markdown result")

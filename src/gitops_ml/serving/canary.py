@@ -21,7 +21,7 @@ from typing import Any
 from gitops_ml.core import config, params
 from gitops_ml.core.errors import UserError
 from gitops_ml.registry import lineage, models, settings, tags
-from gitops_ml.registry.cli import append_summary, command_parser, gto_errors
+from gitops_ml.registry.command import append_summary, command_parser, gto_errors
 from gitops_ml.registry.versions import SemVer
 
 

@@ -11,7 +11,6 @@ contributions need not add up to the score, and the output says which method was
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml.core import config, data, params
+from gitops_ml.core import commands, config, data, params
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
 
@@ -242,7 +241,7 @@ def render(
 def main(argv: list[str]) -> int:
     from gitops_ml.artifact import model
 
-    parser = argparse.ArgumentParser(prog="gitops_ml explain", description=__doc__.split("\n")[0])
+    parser = commands.parser("explain", __doc__.split("\n")[0])
     parser.add_argument("--row", required=True, help=ROW_HELP)
     parser.add_argument("--model", type=Path, default=config.MODEL_FILE)
     args = parser.parse_args(argv)

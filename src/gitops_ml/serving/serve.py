@@ -10,7 +10,6 @@ otherwise be silently ignored by the one-hot encoder, and the prediction be a gu
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gitops_ml.checks import serving_contract
-from gitops_ml.core import config, data, params
+from gitops_ml.core import commands, config, data, params
 from gitops_ml.core.data import MISSING_CATEGORY, FeatureSpec
 from gitops_ml.core.errors import UserError, raise_all
 
@@ -162,7 +161,7 @@ def write_output(frame: pd.DataFrame, path: Path) -> None:
 def main(argv: list[str]) -> int:
     from gitops_ml.artifact import model
 
-    parser = argparse.ArgumentParser(prog="gitops_ml predict")
+    parser = commands.parser("predict", "Score a CSV/Parquet file with the trained model.")
     parser.add_argument("--input", required=True, type=Path, help="CSV or Parquet, raw layout")
     parser.add_argument("--output", required=True, type=Path, help="CSV or Parquet to write")
     parser.add_argument("--model", type=Path, default=config.MODEL_FILE)

@@ -93,7 +93,7 @@ def test_body_command_writes_comment_and_pr_number(
     Path("report.md").write_text("# R\n![c](report/c.png)\n")
     Path("report").mkdir()
     Path("report/gate.txt").write_text("gate: FAILED: roc_auc dropped\n")
-    assert comment.body_main(["--pr", "12", "--head-sha", SHA]) == 0
+    assert comment.main(["--pr", "12", "--head-sha", SHA]) == 0
     body = Path("report/comment.md").read_text()
     assert "# R" in body and "report/c.png" not in body and "FAILED: roc_auc" in body
     assert json.loads(Path("report/pr.json").read_text()) == {"pr": 12, "head_sha": SHA}

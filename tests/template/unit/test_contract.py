@@ -165,7 +165,7 @@ def test_infer_schema_refuses_to_overwrite_without_force(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "contract.yaml").write_text("# reviewed by hand\n")
     with pytest.raises(UserError) as raised:
-        infer_contract.infer_main([])
+        infer_contract.main([])
     assert "--force" in raised.value.fix
     assert (tmp_path / "contract.yaml").read_text() == "# reviewed by hand\n"
 
@@ -178,7 +178,7 @@ def test_infer_schema_cli_writes_a_reviewable_file(
     frame().to_csv(tmp_path / "data/x.csv", index=False)
     raw = make_params().model_dump()
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
-    assert infer_contract.infer_main(["--force"]) == 0
+    assert infer_contract.main(["--force"]) == 0
     text = (tmp_path / "contract.yaml").read_text()
     assert text.startswith("# Data contract for data/x.csv")
     assert "REVIEW IT" in text

@@ -113,7 +113,7 @@ def test_an_empty_tune_section_has_nothing_to_check_and_passes(
     raw["tune"] = {"params": {}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     monkeypatch.chdir(tmp_path)  # no prepared split here: it is not needed
-    assert tune.tune_main([]) == 0
+    assert tune.main([]) == 0
     assert "nothing to check (tune.params in params.yaml is empty)" in capsys.readouterr().out
     assert "Nothing to check" in (tmp_path / "report/tune_check.md").read_text()
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from gitops_ml.core import commands
 from gitops_ml.core.errors import UserError
 from gitops_ml.datasets import bundled
 
@@ -32,7 +32,7 @@ def write_new(write: Callable[[Path], Path], out: Path, force: bool) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gitops_ml sample-data")
+    parser = commands.parser("sample-data", "Write a bundled or synthetic dataset.")
     parser.add_argument("--dataset", choices=sorted(bundled.DATASETS), default=None)
     parser.add_argument(
         "--rows", type=int, default=None, help="write a synthetic dataset of this many rows"

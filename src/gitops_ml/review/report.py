@@ -1,16 +1,11 @@
-"""`python -m gitops_ml report|gate`: the PR report and the quality gate against BASE.
+"""`make report`: report.md comparing the workspace (the PR) with BASE.
 
-Both commands share `compare`, and they share its one measurement: `make report` keeps the
-verdict in report/verdict.json under the hash of what it compared (BASE's commit, the
-workspace's params, lock, metrics, model and splits), and `make gate` on the same inputs
-decides from it instead of timing both models again. So the verdict at the top of
-report.md is exactly what `make gate` decides, latency included; any other input is
-compared afresh.
+Its verdict is kept for `make gate` (gitops_ml.review.verdict), so the verdict at the top
+of report.md is exactly what the gate decides.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import subprocess
 import sys
@@ -22,64 +17,13 @@ from typing import TYPE_CHECKING
 
 from gitops_ml.core import config, params
 from gitops_ml.core.atomic import write_text
-from gitops_ml.core.errors import UserError
+from gitops_ml.review import verdict
 from gitops_ml.review.base import Side, resolve_base
 
 if TYPE_CHECKING:
-    from gitops_ml.review.compare import Comparison
+    pass
 
-REPORT_FILE = Path("report.md")
-PNG_DIR = Path("report")
-VERDICT_FILE = Path("report") / "verdict.json"
-_COMPARED = (
-    config.PARAMS_FILE,
-    Path("dvc.lock"),
-    config.METRICS_FILE,
-    config.BASELINES_FILE,
-    config.SLICES_FILE,
-    config.MODEL_FILE,
-    config.PREDICTIONS_FILE,
-    config.PREPARED_DIR,
-)
-
-
-def _compared_key(base_rev: str) -> str:
-    from gitops_ml.core import reuse
-    from gitops_ml.registry import git
-
-    return reuse.key(_COMPARED, {"base": git.commit_of(base_rev) or base_rev})
-
-
-def _keep_verdict(base_rev: str, passed: bool, lines: list[str]) -> None:
-    import json
-
-    record = {"key": _compared_key(base_rev), "passed": passed, "lines": lines}
-    write_text(VERDICT_FILE, json.dumps(record, indent=2) + "\n")
-
-
-def _kept_verdict(base_rev: str) -> dict | None:
-    """The verdict `make report` kept for exactly these inputs, or None."""
-    import json
-
-    try:
-        record = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if record.get("key") == _compared_key(base_rev) else None
-
-
-def _verdict_lines(cmp: Comparison) -> list[str]:
-    return [cmp.result.verdict, *(f"  note: {n}" for n in cmp.notes + cmp.result.notes)]
-
-
-def _parser(prog: str, about: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m gitops_ml {prog}", description=about)
-    parser.add_argument(
-        "--base",
-        default=None,
-        help="git revision to compare with (default: merge base with origin/main, else main)",
-    )
-    return parser
+PNG_DIR = config.CI_DIR  # chart PNGs travel in the run's artifact beside comment.md
 
 
 @contextmanager
@@ -148,7 +92,7 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
     p = params.load()
     cmp = compare(base_rev, p)  # times both models: nothing else may compete for the CPU yet
     if cmp.pr_metrics:
-        _keep_verdict(base_rev, cmp.result.passed, _verdict_lines(cmp))
+        verdict.keep(base_rev, cmp.result.passed, verdict.lines(cmp))
     with _dvc_diffs(base_rev) as (params_proc, metrics_proc):
         sig, sig_notes = _significance(cmp, p)
         parts = [
@@ -210,9 +154,11 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
     return "\n".join(parts), cmp.result.passed, waited
 
 
-def report_main(argv: list[str]) -> int:
-    parser = _parser("report", "write report.md comparing the workspace with BASE")
-    parser.add_argument("--output", type=Path, default=REPORT_FILE, help="Markdown file to write")
+def main(argv: list[str]) -> int:
+    parser = verdict.parser("report", "write report.md comparing the workspace with BASE")
+    parser.add_argument(
+        "--output", type=Path, default=config.REPORT_FILE, help="Markdown file to write"
+    )
     parser.add_argument("--png-dir", type=Path, default=PNG_DIR, help="folder for chart PNGs")
     args = parser.parse_args(argv)
     base_rev = resolve_base(args.base)
@@ -227,25 +173,3 @@ def report_main(argv: list[str]) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def gate_main(argv: list[str]) -> int:
-    from gitops_ml.review.compare import compare
-
-    args = _parser("gate", "apply the quality gate against BASE").parse_args(argv)
-    base_rev = resolve_base(args.base)
-    kept = _kept_verdict(base_rev)
-    if kept is not None:
-        print("\n".join(kept["lines"]))
-        print("  note: decided from make report's measurement of these same inputs")
-        return 0 if kept["passed"] else 1
-    p = params.load()
-    cmp = compare(base_rev, p)
-    if not cmp.pr_metrics:
-        raise UserError(
-            str(config.METRICS_FILE), "(file)", "no metrics in the workspace", "run `make repro`"
-        )
-    lines = _verdict_lines(cmp)
-    _keep_verdict(base_rev, cmp.result.passed, lines)
-    print("\n".join(lines))
-    return 0 if cmp.result.passed else 1
