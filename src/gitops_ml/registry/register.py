@@ -8,6 +8,7 @@ runs never push the same version: the remote's tag refs decide, the loser starts
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gitops_ml.core import config, params
 from gitops_ml.core.errors import UserError
@@ -68,7 +69,7 @@ def requested_level(bump: str | None, since: str | None, commit: str) -> tuple[s
 
 def _facts(
     snap: Snapshot, version: str, bump: versions.Bump, previous: str | None, verdict: str
-) -> dict:
+) -> dict[str, Any]:
     return {
         "model": snap.artifact.name,
         "version": version,

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitops_ml.core import config, params
 from gitops_ml.core.atomic import write_text
@@ -26,6 +26,9 @@ from gitops_ml.core.errors import UserError
 from gitops_ml.review.base import Side, resolve_base
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from gitops_ml.evaluation.significance import Significance
     from gitops_ml.review.compare import Comparison
 
 REPORT_FILE = Path("report.md")
@@ -57,12 +60,12 @@ def _keep_verdict(base_rev: str, passed: bool, lines: list[str]) -> None:
     write_text(VERDICT_FILE, json.dumps(record, indent=2) + "\n")
 
 
-def _kept_verdict(base_rev: str) -> dict | None:
+def _kept_verdict(base_rev: str) -> dict[str, Any] | None:
     """The verdict `make report` kept for exactly these inputs, or None."""
     import json
 
     try:
-        record = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
+        record: dict[str, Any] = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if record.get("key") == _compared_key(base_rev) else None
@@ -110,21 +113,21 @@ def _dvc_diffs(base_rev: str) -> Iterator[tuple[subprocess.Popen[str], subproces
                 proc.stdout.close()
 
 
-def _predictions(cmp):  # type: ignore[no-untyped-def]
+def _predictions(cmp: Comparison) -> list[pd.DataFrame | None]:
     import pandas as pd
 
-    frames = []
+    frames: list[pd.DataFrame | None] = []
     for side in (cmp.base, cmp.pr):
         data = side.dvc_bytes(config.PREDICTIONS_FILE)
         frames.append(None if data is None else pd.read_parquet(io.BytesIO(data)))
     return frames
 
 
-def _significance(cmp, p):  # type: ignore[no-untyped-def]
+def _significance(cmp: Comparison, p: params.Params) -> tuple[Significance | None, list[str]]:
     from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
     from gitops_ml.evaluation.significance import significance
 
-    notes = []
+    notes: list[str] = []
     if cmp.base_metrics is None:
         return None, ["BASE has no metrics (first model)"]
     if cmp.changed_question:
