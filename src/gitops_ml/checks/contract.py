@@ -23,6 +23,8 @@ from gitops_ml.core.errors import UserError, raise_all
 from gitops_ml.core.params import Params, Section, UnitInterval, read_yaml, validate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
@@ -99,7 +101,9 @@ def load_schema_file(params: Params) -> SchemaFile | None:
     return validate(SchemaFile, read_yaml(name) or {}, name)
 
 
-def _fraction_check(name: str, limit: float, predicate) -> pa.Check:  # type: ignore[no-untyped-def]
+def _fraction_check(
+    name: str, limit: float, predicate: Callable[[pd.Series], pd.Series]
+) -> pa.Check:
     import pandera.pandas as pa
 
     return pa.Check(
@@ -112,13 +116,17 @@ def _fraction_check(name: str, limit: float, predicate) -> pa.Check:  # type: ig
 
 def _is_inf(series: pd.Series) -> pd.Series:
     values = pd.to_numeric(series, errors="coerce")
-    return pd.Series(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=series.index)
+    infinite: pd.Series = pd.Series(
+        np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=series.index
+    )
+    return infinite
 
 
 def _not_whole(series: pd.Series) -> pd.Series:
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     fraction = pd.Series(np.mod(values, 1) != 0, index=series.index) & series.notna()
-    return not_numbers(series) | (fraction & ~np.isnan(values))
+    broken: pd.Series = not_numbers(series) | (fraction & ~np.isnan(values))
+    return broken
 
 
 _BOOLEAN_TEXT = ["true", "false", "0", "1", "1.0", "0.0"]
@@ -126,7 +134,8 @@ _BOOLEAN_TEXT = ["true", "false", "0", "1", "1.0", "0.0"]
 
 def _not_boolean(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
-        return pd.Series(False, index=series.index)
+        none_broken: pd.Series = pd.Series(False, index=series.index)
+        return none_broken
     text = series.astype(str).str.lower()
     return series.notna() & ~text.isin(_BOOLEAN_TEXT)
 
@@ -257,6 +266,7 @@ def build_schema(
         ]
     for name in spec.categorical:
         checks[name] = []
+    rule: ColumnRule | None
     for name, rule in (file.columns if file else {}).items():
         checks[name] = [c for c in checks.get(name, []) if c.name != "numeric_dtype"]
         checks[name] += _file_checks(rule)

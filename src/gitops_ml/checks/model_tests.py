@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from gitops_ml.core import commands, config, data, params
 from gitops_ml.core.config import MODEL_TESTS_FILE
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError, raise_all
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 RESULT_FILE = MODEL_TESTS_FILE  # also a section of the PR comment
 
@@ -43,7 +46,7 @@ class Subject:
     spec: FeatureSpec
     test: pd.DataFrame
 
-    def score(self, frame: pd.DataFrame) -> np.ndarray:
+    def score(self, frame: pd.DataFrame) -> NDArray[Any]:
         """What a test compares: the positive-class probability (binary), every class's
         probability (multiclass: labels cannot be subtracted), or the prediction."""
         features = frame[self.spec.columns]
@@ -54,7 +57,8 @@ class Subject:
 
             classes = list(self.pipeline.classes_)
             positive = resolve_positive(classes, self.p.data.positive_class)
-            return self.pipeline.predict_proba(features)[:, classes.index(positive)]
+            proba: NDArray[Any] = self.pipeline.predict_proba(features)
+            return proba[:, classes.index(positive)]
         return np.asarray(self.pipeline.predict(features))
 
 
@@ -76,6 +80,7 @@ def validate(p: params.Params, spec: FeatureSpec) -> None:
                 )
             )
 
+    item: params.Invariance | params.Directional
     for i, item in enumerate(cfg.invariance):
         need(item.column, f"model_tests.invariance[{i}].column", numeric=True)
     for i, item in enumerate(cfg.directional):
@@ -160,12 +165,14 @@ def size(s: Subject) -> Outcome:
     return Outcome("model size", limit is None or value <= limit, f"{value} bytes (limit {limit})")
 
 
-def _changed(s: Subject, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+def _changed(s: Subject, before: NDArray[Any], after: NDArray[Any]) -> NDArray[Any]:
     """Rows whose prediction moved: a label for classifiers, 1% of the spread for regression."""
     if s.p.is_classification:
-        return before != after
+        other_label: NDArray[Any] = before != after
+        return other_label
     spread = float(np.std(before)) or 1.0
-    return np.abs(after - before) > 0.01 * spread
+    moved: NDArray[Any] = np.abs(after - before) > 0.01 * spread
+    return moved
 
 
 def invariance(s: Subject) -> list[Outcome]:

@@ -20,6 +20,7 @@ column what each row broke, so a batch job can keep the good rows and route the 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from gitops_ml.checks.contract import load_schema_file
 from gitops_ml.core.data import MISSING_CATEGORY, FeatureSpec
 from gitops_ml.core.errors import UserError, raise_all
 from gitops_ml.core.params import Params
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 COLUMN = "contract_violations"
 SHOWN = 5  # rows and values named per broken rule
@@ -38,10 +42,10 @@ class Violations:
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
-        self.hits: dict[tuple[str, str], np.ndarray] = {}
+        self.hits: dict[tuple[str, str], NDArray[Any]] = {}
         self.fixes: dict[tuple[str, str], str] = {}
 
-    def add(self, column: str, rule: str, mask: np.ndarray, fix: str) -> None:
+    def add(self, column: str, rule: str, mask: NDArray[Any], fix: str) -> None:
         if mask.any():
             key = (column, rule)
             self.hits[key] = self.hits.get(key, np.zeros(self.rows, dtype=bool)) | mask
@@ -55,7 +59,9 @@ class Violations:
         """Rows that broke at least one rule."""
         if not self.hits:
             return 0
-        return int(np.logical_or.reduce(list(self.hits.values())).sum())
+        # numpy 2.5+ (Python 3.12+) writes its stubs in 3.12 syntax, which mypy checking for
+        # 3.10 misreads and so loses this overload; numpy 2.2 and 2.4 need no ignore here
+        return int(np.logical_or.reduce(list(self.hits.values())).sum())  # type: ignore[call-overload, unused-ignore]
 
     def errors(self, frame: pd.DataFrame, file: str) -> list[UserError]:
         out = []
@@ -78,12 +84,13 @@ class Violations:
         return ["; ".join(found.get(row, [])) for row in range(self.rows)]
 
 
-def never_seen(values: pd.Series, known: set[str]) -> np.ndarray:
+def never_seen(values: pd.Series, known: set[str]) -> NDArray[Any]:
     """Rows whose category is not among `known` (compared as text; missing is not unseen)."""
-    return values.notna().to_numpy() & ~values.astype(str).isin(known).to_numpy()
+    unseen: NDArray[Any] = values.notna().to_numpy() & ~values.astype(str).isin(known).to_numpy()
+    return unseen
 
 
-def _numbers(series: pd.Series) -> np.ndarray:
+def _numbers(series: pd.Series) -> NDArray[Any]:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

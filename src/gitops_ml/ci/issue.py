@@ -7,6 +7,7 @@ library only (no `make setup`): it reads drift.md and talks to GitHub's REST API
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from gitops_ml.core import commands
 from gitops_ml.core.errors import UserError
@@ -15,7 +16,7 @@ from gitops_ml.core.github import GitHub
 TITLE = "Data drift detected"
 
 
-def open_issue(gh: GitHub, title: str) -> dict | None:
+def open_issue(gh: GitHub, title: str) -> dict[str, Any] | None:
     """The oldest open issue (not pull request) with exactly this title, read across all pages."""
     found = [
         issue

@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gitops_ml.ci.comment import BODY_FILE, PR_FILE, WATERMARK_TITLE, footer, sanitize
+from gitops_ml.ci.comment import WATERMARK_TITLE, footer, sanitize
 from gitops_ml.core import commands
+from gitops_ml.core.config import BODY_FILE, PR_FILE
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.github import GitHub
 

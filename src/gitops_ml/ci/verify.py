@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -76,7 +77,7 @@ def _changed_lock_stages(committed: str, current: str) -> list[str]:
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 
-def check_pipeline_current(repo) -> Check:  # type: ignore[no-untyped-def]
+def check_pipeline_current(repo: Any) -> Check:
     """`dvc status` is empty: every stage's outputs match its deps and params."""
     stale = sorted(repo.status())
     if not stale:
@@ -124,7 +125,7 @@ def check_clean() -> Check:
     )
 
 
-def check_cloud(repo) -> Check:  # type: ignore[no-untyped-def]
+def check_cloud(repo: Any) -> Check:
     """Every output of the commit is in the DVC remote, so another clone can `dvc pull` it."""
     name = "outputs in the DVC remote"
     remote = repo.config["core"].get("remote") or "(no default remote)"

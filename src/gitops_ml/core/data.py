@@ -11,7 +11,7 @@ import difflib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ import pandas as pd
 from gitops_ml.core.config import FEATURES_FILE, ROW_ID, require_outputs
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.params import CsvOptions, Params
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 MISSING_CATEGORY = "__missing__"  # what a missing categorical value becomes before encoding
 
@@ -62,7 +65,7 @@ class FeatureSpec:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def row_hashes(frame: pd.DataFrame, columns: list[str]) -> NDArray[Any]:
     """One hash per row of `columns` (not the index): which rows two tables share."""
     return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
 
@@ -145,7 +148,7 @@ def read_bytes(payload: bytes, name: str, file_format: str, options: CsvOptions)
         return read_table(copy, file_format, options)
 
 
-def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_parquet(path: Path | BinaryIO, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a Parquet file with about half the peak memory of `pd.read_parquet`.
 
     Without pre-buffering pyarrow decodes column chunks as it goes instead of holding the
@@ -156,7 +159,7 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, columns=columns, pre_buffer=False)
-    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    frame: pd.DataFrame = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     release_arrow_memory()  # decode buffers go back to the OS before the caller allocates
     return frame
@@ -319,7 +322,8 @@ def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     if listed:
         _check_listed_kinds(frame, params)
         return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
-    numeric, categorical = [], []
+    numeric: list[str] = []
+    categorical: list[str] = []
     for column in names:
         is_num = pd.api.types.is_numeric_dtype(frame[column])
         is_bool = pd.api.types.is_bool_dtype(frame[column])
@@ -355,7 +359,9 @@ def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
     if not text.any() or share < DIRTY_NUMBERS:
         return
     bad = present[text]
-    rows = [int(series.index.get_loc(i)) for i in bad.index[:5]]
+    # frames here come straight from a data file (unique RangeIndex): get_loc gives an int,
+    # never the slice or mask pandas-stubs also allows for duplicated labels
+    rows = [int(series.index.get_loc(i)) for i in bad.index[:5]]  # type: ignore[arg-type]
     raise UserError(
         path,
         column,
@@ -366,7 +372,7 @@ def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
     )
 
 
-def _strata(target: pd.Series, params: Params) -> np.ndarray:
+def _strata(target: pd.Series, params: Params) -> NDArray[Any]:
     if not params.split.stratify:
         return np.zeros(len(target), dtype=np.int64)
     if params.is_classification:

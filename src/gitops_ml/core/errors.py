@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class UserError(Exception):
@@ -74,11 +75,11 @@ class Findings:
         raise_all(list(unique.values()))
 
 
-def exit_on_user_error(func: Callable[..., T]) -> Callable[..., T]:
+def exit_on_user_error(func: Callable[P, T]) -> Callable[P, T]:
     """Turn a UserError into a one-paragraph message on stderr and exit status 2."""
 
     @wraps(func)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
         except UserError as err:

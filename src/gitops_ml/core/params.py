@@ -539,7 +539,7 @@ class Yaml12Loader(yaml.SafeLoader):
     ten (YAML 1.1 reads eight), so a stage trains with the value `dvc.lock` records.
     """
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         text = str(self.construct_scalar(node)).replace("_", "")
         sign = -1 if text[0] == "-" else 1
         digits = text.lstrip("+-")

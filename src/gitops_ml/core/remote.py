@@ -5,12 +5,13 @@ remote no other clone can pull from."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from gitops_ml.core.errors import UserError
 
 
-def runner_folder_problem(url: str, env: dict[str, str] | None = None) -> str | None:
+def runner_folder_problem(url: str, env: Mapping[str, str] | None = None) -> str | None:
     """On GitHub Actions, a remote that is a local folder is thrown away with the runner.
 
     `make push` to it succeeds and every check of it passes, while no other clone can ever

@@ -91,7 +91,7 @@ def _store(check: str, digest: str, outputs: list[Path], exit_code: int) -> None
 def _restore(check: str, digest: str, outputs: list[Path]) -> dict[str, Any] | None:
     folder = _folder(check, digest)
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if manifest.get("outputs") != [str(o) for o in outputs]:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 EPSILON = 1e-4  # floor on bin proportions so PSI stays finite when a bin is empty
 NUMERIC = "numeric"
@@ -63,7 +67,7 @@ def _interval(
 
 
 def paired_bootstrap(
-    metric: Callable[[np.ndarray], float],
+    metric: Callable[[NDArray[Any]], float],
     n: int,
     *,
     higher_is_better: bool = True,
@@ -84,9 +88,9 @@ def paired_bootstrap(
 
 
 def unpaired_bootstrap(
-    metric_base: Callable[[np.ndarray], float],
+    metric_base: Callable[[NDArray[Any]], float],
     n_base: int,
-    metric_pr: Callable[[np.ndarray], float],
+    metric_pr: Callable[[NDArray[Any]], float],
     n_pr: int,
     *,
     higher_is_better: bool = True,
@@ -120,7 +124,7 @@ class McNemar:
     exact: bool
 
 
-def mcnemar(correct_base: np.ndarray, correct_pr: np.ndarray) -> McNemar:
+def mcnemar(correct_base: NDArray[Any], correct_pr: NDArray[Any]) -> McNemar:
     """Rows where only one model is right carry all the evidence; agreement says nothing."""
     from scipy import stats
 
@@ -138,18 +142,19 @@ def mcnemar(correct_base: np.ndarray, correct_pr: np.ndarray) -> McNemar:
     return McNemar(b, c, statistic, float(stats.chi2.sf(statistic, df=1)), exact=False)
 
 
-def _psi_from_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+def _psi_from_counts(ref_counts: NDArray[Any], cur_counts: NDArray[Any]) -> float:
     ref = np.maximum(ref_counts / ref_counts.sum(), EPSILON)
     cur = np.maximum(cur_counts / cur_counts.sum(), EPSILON)
     return float(max(np.sum((cur - ref) * np.log(cur / ref)), 0.0))
 
 
-def _finite(values: np.ndarray) -> np.ndarray:
+def _finite(values: NDArray[Any]) -> NDArray[Any]:
     array = np.asarray(values, dtype=float)
-    return array[np.isfinite(array)]
+    finite: NDArray[Any] = array[np.isfinite(array)]
+    return finite
 
 
-def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
+def psi(reference: NDArray[Any], current: NDArray[Any], bins: int = 10) -> float:
     """Population stability index over quantile bins of `reference` (missing values ignored).
 
     Quantile bins give each bin about the same reference mass, so a skewed column still gets
@@ -176,7 +181,7 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
     return _psi_from_counts(ref_counts.astype(float), cur_counts.astype(float))
 
 
-def _category_counts(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _category_counts(reference: pd.Series, current: pd.Series) -> tuple[NDArray[Any], NDArray[Any]]:
     ref = reference.dropna().astype(str).value_counts()
     cur = current.dropna().astype(str).value_counts()
     categories = sorted(set(ref.index) | set(cur.index))
@@ -194,7 +199,7 @@ def psi_categorical(reference: pd.Series, current: pd.Series) -> float:
     return _psi_from_counts(ref, cur)
 
 
-def ks(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+def ks(reference: NDArray[Any], current: NDArray[Any]) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov statistic and p-value (missing values ignored)."""
     from scipy import stats
 

@@ -34,10 +34,11 @@ def frame(name: str = "breast_cancer") -> pd.DataFrame:
 
     loader, target, labels = DATASETS[name]
     bunch = getattr(sklearn.datasets, loader)(as_frame=True)
-    features = bunch.data.rename(columns=_snake)
+    features: pd.DataFrame = bunch.data.rename(columns=_snake)
     y = bunch.target
     values = y.map(dict(enumerate(labels))) if labels else y.astype(float)
-    return features.assign(**{target: values.to_numpy()})
+    out: pd.DataFrame = features.assign(**{target: values.to_numpy()})
+    return out
 
 
 def write(name: str = "breast_cancer", path: Path = DEFAULT_PATH) -> Path:

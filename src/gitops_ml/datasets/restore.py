@@ -18,7 +18,7 @@ from gitops_ml.datasets import bundled
 DATA_DVC = "data.dvc"
 
 
-def _data_in_sync(repo) -> bool:  # type: ignore[no-untyped-def]
+def _data_in_sync(repo: Any) -> bool:
     """True when data/ hashes to what data.dvc records (whether or not it is cached yet)."""
     if not DATA_DIR.is_dir():
         return False
@@ -26,7 +26,7 @@ def _data_in_sync(repo) -> bool:  # type: ignore[no-untyped-def]
     return not out.changed_checksum()
 
 
-def _remote_problem(repo) -> str | None:  # type: ignore[no-untyped-def]
+def _remote_problem(repo: Any) -> str | None:
     """Why the default remote cannot be used, or None when it is worth trying."""
     name = repo.config["core"].get("remote")
     if not name:

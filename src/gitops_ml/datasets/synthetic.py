@@ -11,11 +11,15 @@ depends only on the seed: the same seed gives the same bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gitops_ml.core.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 TARGET = "diagnosis"
 # name: (number of levels, how strongly the class shifts the level probabilities)
@@ -38,7 +42,9 @@ def default_path(rows: int, suffix: str = "parquet") -> Path:
     return Path("data") / f"synthetic_{rows}.{suffix}"
 
 
-def _class_models(seed_frame: pd.DataFrame) -> tuple[list[str], list[str], np.ndarray, list]:
+def _class_models(
+    seed_frame: pd.DataFrame,
+) -> tuple[list[str], list[str], NDArray[Any], list[tuple[NDArray[Any], NDArray[Any]]]]:
     """Class labels, their prior, and per-class mean + Cholesky factor in log1p space."""
     numeric = [c for c in seed_frame.columns if c != TARGET]
     labels = sorted(seed_frame[TARGET].unique())
@@ -51,7 +57,9 @@ def _class_models(seed_frame: pd.DataFrame) -> tuple[list[str], list[str], np.nd
     return numeric, labels, prior, moments
 
 
-def _categorical(rng: np.random.Generator, classes: np.ndarray, n_classes: int) -> dict:
+def _categorical(
+    rng: np.random.Generator, classes: NDArray[Any], n_classes: int
+) -> dict[str, pd.Categorical]:
     """Each column: base level probabilities, tilted per class by `strength`."""
     columns = {}
     for name, (levels, strength) in CATEGORICAL.items():
@@ -67,7 +75,9 @@ def _categorical(rng: np.random.Generator, classes: np.ndarray, n_classes: int) 
             codes[rows] = np.minimum(np.searchsorted(cumulative, uniform[rows]), levels - 1)
         codes[rng.random(len(classes)) < CATEGORICAL_MISSING] = -1
         names = [f"{name}_{i:02d}" for i in range(levels)]
-        columns[name] = pd.Categorical.from_codes(codes, categories=names)
+        # pandas-stubs wants an Index of categories (and, in 2.x for Python 3.10, codes as a
+        # Sequence); pandas takes any list-like for both. 3.x reports call-overload, 2.x arg-type.
+        columns[name] = pd.Categorical.from_codes(codes, categories=names)  # type: ignore[call-overload, arg-type, unused-ignore]
     return columns
 
 
@@ -86,7 +96,7 @@ def frame(rows: int, seed: int = 42) -> pd.DataFrame:
     np.maximum(values, 0.0, out=values)
     for j in range(0, len(numeric), 4):
         values[rng.random(rows) < NUMERIC_MISSING, j] = np.nan
-    out = pd.DataFrame(values, columns=numeric)
+    out: pd.DataFrame = pd.DataFrame(values, columns=numeric)
     for name, column in _categorical(rng, classes, len(labels)).items():
         out[name] = column
     flip = rng.random(rows) < LABEL_NOISE

@@ -7,14 +7,19 @@ in ROC AUC and a rise in RMSE are both regressions.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 from gitops_ml.core.params import GateParams
 from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
 
 LATENCY = "latency_ms_per_1000_rows"
 SIZE = "model_size_bytes"
+# metrics/baselines.json: {metric: {"model" | "linear" | ...: value}}
+Baselines = Mapping[str, Mapping[str, Any]]
+# metrics/slices.json: {column: {slice label: {"rows": n, metric: value, ...}}}
+Slices = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
 @dataclass
@@ -36,7 +41,7 @@ class GateResult:
         return f"FAILED: {'; '.join(self.failures)}"
 
 
-def is_finite_number(value: object) -> bool:
+def is_finite_number(value: object) -> TypeGuard[float]:
     """A real number a rule can compare: not None, not a bool, not NaN or infinite."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -47,7 +52,11 @@ def better_by(primary: str, value: float, other: float) -> float:
 
 
 def _growth_rule(
-    result: GateResult, name: str, base: dict, current: dict, limit: float | None
+    result: GateResult,
+    name: str,
+    base: Mapping[str, float],
+    current: Mapping[str, float],
+    limit: float | None,
 ) -> None:
     if limit is None:
         return
@@ -94,7 +103,9 @@ def check(
     return result
 
 
-def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin: float) -> None:
+def _lift_rule(
+    result: GateResult, primary: str, baselines: Baselines | None, margin: float
+) -> None:
     row = (baselines or {}).get(primary) or {}
     model, linear = row.get("model"), row.get("linear")
     if not (is_finite_number(model) and is_finite_number(linear)):
@@ -112,7 +123,7 @@ def _lift_rule(result: GateResult, primary: str, baselines: dict | None, margin:
 
 
 def gated_slices(
-    primary: str, slices: dict | None, min_rows: int
+    primary: str, slices: Slices | None, min_rows: int
 ) -> tuple[dict[str, dict[str, float]], int]:
     """{column: {slice: value}} of slices with enough rows and a finite metric; count left out."""
     kept: dict[str, dict[str, float]] = {}
@@ -127,7 +138,9 @@ def gated_slices(
     return kept, left_out
 
 
-def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: GateParams) -> None:
+def _slice_rules(
+    result: GateResult, primary: str, slices: Slices | None, rules: GateParams
+) -> None:
     if rules.min_slice_metric is None and rules.max_slice_gap is None:
         return
     if not slices:
@@ -144,8 +157,12 @@ def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: G
         )
     higher = HIGHER_IS_BETTER.get(primary, True)
     for column, values in kept.items():
-        worst = min(values, key=values.get) if higher else max(values, key=values.get)
-        best = max(values, key=values.get) if higher else min(values, key=values.get)
+        worst = (
+            min(values, key=values.__getitem__) if higher else max(values, key=values.__getitem__)
+        )
+        best = (
+            max(values, key=values.__getitem__) if higher else min(values, key=values.__getitem__)
+        )
         bar = rules.min_slice_metric
         if bar is not None and better_by(primary, values[worst], bar) < 0:
             word = "below" if higher else "above"
@@ -162,7 +179,7 @@ def _slice_rules(result: GateResult, primary: str, slices: dict | None, rules: G
 
 
 def opportunity_gaps(
-    slices: dict | None, sensitive: Sequence[str], min_rows: int
+    slices: Slices | None, sensitive: Sequence[str], min_rows: int
 ) -> dict[str, tuple[float, str, str] | None]:
     """Per sensitive column: (largest true-positive-rate difference, best group, worst group)
     over groups with at least `min_rows` rows and a defined rate; None when under two."""
@@ -176,13 +193,13 @@ def opportunity_gaps(
         if len(rates) < 2:
             gaps[column] = None
             continue
-        best, worst = max(rates, key=rates.get), min(rates, key=rates.get)
+        best, worst = max(rates, key=rates.__getitem__), min(rates, key=rates.__getitem__)
         gaps[column] = (rates[best] - rates[worst], best, worst)
     return gaps
 
 
 def _opportunity_rule(
-    result: GateResult, slices: dict | None, sensitive: Sequence[str], rules: GateParams
+    result: GateResult, slices: Slices | None, sensitive: Sequence[str], rules: GateParams
 ) -> None:
     limit = rules.max_opportunity_gap
     if limit is None:
@@ -208,8 +225,8 @@ def _opportunity_rule(
 def check_quality(
     result: GateResult,
     primary: str,
-    baselines: dict | None,
-    slices: dict | None,
+    baselines: Baselines | None,
+    slices: Slices | None,
     rules: GateParams,
     sensitive: Sequence[str] = (),
 ) -> None:

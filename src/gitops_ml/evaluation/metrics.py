@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 PROBA_PREFIX = "proba_"
 
@@ -19,17 +23,17 @@ PROBA_PREFIX = "proba_"
 class Scored:
     """Per-row predictions of one model on one split: what every metric is computed from."""
 
-    y_true: np.ndarray
-    y_pred: np.ndarray
-    proba: np.ndarray | None  # (n, n_classes) for classifiers
-    classes: list
+    y_true: NDArray[Any]
+    y_pred: NDArray[Any]
+    proba: NDArray[Any] | None  # (n, n_classes) for classifiers
+    classes: list[Any]
 
-    def take(self, index: np.ndarray) -> Scored:
+    def take(self, index: NDArray[Any]) -> Scored:
         proba = None if self.proba is None else self.proba[index]
         return Scored(self.y_true[index], self.y_pred[index], proba, self.classes)
 
 
-def _positive_scores(s: Scored, positive: object) -> np.ndarray:
+def _positive_scores(s: Scored, positive: object) -> NDArray[Any]:
     assert s.proba is not None
     return s.proba[:, s.classes.index(positive)]
 
@@ -126,7 +130,7 @@ def compute(scored: Scored, names: tuple[str, ...], positive: object = None) -> 
     return {name: METRICS[name](scored, positive) for name in names}
 
 
-def resolve_positive(classes: list, configured: object) -> object:
+def resolve_positive(classes: list[Any], configured: object) -> object:
     """Match params' positive_class to the model's classes (YAML may give 1 for '1')."""
     if configured is None:
         return classes[-1] if len(classes) == 2 else None

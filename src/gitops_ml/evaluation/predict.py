@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
 from gitops_ml.evaluation.metrics import PROBA_PREFIX, Scored
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
 STABILITY_ROWS = 1000  # train rows the fitted model predicts once, to catch a blow-up early
 MAX_TARGET_RANGES = 1000.0  # regression predictions this many target ranges away: unstable
 UNSTABLE_FIX = (
@@ -20,7 +23,7 @@ UNSTABLE_FIX = (
 )
 
 
-def _outputs(estimator: Any, features: Any) -> tuple[np.ndarray, np.ndarray | None, list]:
+def _outputs(estimator: Any, features: Any) -> tuple[NDArray[Any], NDArray[Any] | None, list[Any]]:
     y_pred = np.asarray(estimator.predict(features))
     if hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_"):
         proba = np.asarray(estimator.predict_proba(features), dtype=float)
@@ -28,7 +31,7 @@ def _outputs(estimator: Any, features: Any) -> tuple[np.ndarray, np.ndarray | No
     return y_pred, None, []
 
 
-def require_finite(y_pred: np.ndarray, proba: np.ndarray | None, source: str) -> None:
+def require_finite(y_pred: NDArray[Any], proba: NDArray[Any] | None, source: str) -> None:
     """Refuse NaN or infinite predictions (ML Test Score Mo5): never write or serve them."""
     bad = ~np.isfinite(y_pred) if y_pred.dtype.kind in "fc" else np.zeros(len(y_pred), bool)
     if proba is not None:
@@ -71,7 +74,7 @@ def check_stability(estimator: Any, features: Any, target: pd.Series, task: str)
 
 def to_frame(scored: Scored, row_ids: pd.Series) -> pd.DataFrame:
     """Per-row predictions as written to the predictions file (row id, truth, prediction, probabilities)."""
-    out = pd.DataFrame(
+    out: pd.DataFrame = pd.DataFrame(
         {ROW_ID: row_ids.to_numpy(), "y_true": scored.y_true, "y_pred": scored.y_pred}
     )
     if scored.proba is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.params import ModelParams, Params, SliceSpec
 from gitops_ml.evaluation import metrics, predict
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 DIGITS = 6  # rounding of every stored number: stable bytes across BLAS builds
 MAX_CATEGORIES = 20  # a categorical slice column with more values needs grouping first
@@ -36,7 +39,7 @@ BASELINES = {
 EXTRA_HYPER = {"sklearn.linear_model.LogisticRegression": {"max_iter": 1000}}
 
 
-def _round(value: float) -> float | None:
+def _round(value: float | np.floating[Any]) -> float | None:
     """Rounded for stable bytes; NaN (an undefined metric) is stored as null."""
     return None if not np.isfinite(value) else round(float(value), DIGITS)
 
@@ -113,7 +116,7 @@ def slice_labels(frame: pd.DataFrame, spec: FeatureSpec, sl: SliceSpec, index: i
     numeric = sl.column in spec.numeric
     if sl.bins is not None:
         return _bins(values.astype(float), sl.bins)
-    labels = values.astype(object).where(values.notna(), "(missing)").astype(str)
+    labels: pd.Series = values.astype(object).where(values.notna(), "(missing)").astype(str)
     if labels.nunique() > MAX_CATEGORIES:
         fix = "add bins: N for quantile bins" if numeric else "group its values in the data first"
         raise UserError(
@@ -125,7 +128,7 @@ def slice_labels(frame: pd.DataFrame, spec: FeatureSpec, sl: SliceSpec, index: i
     return labels
 
 
-def _share(flags: np.ndarray) -> float | None:
+def _share(flags: NDArray[Any]) -> float | None:
     return _round(float(flags.mean())) if len(flags) else None
 
 
@@ -141,7 +144,9 @@ def group_rates(scored: metrics.Scored, positive: object) -> dict[str, float | N
     }
 
 
-def slices(p: Params, spec: FeatureSpec, test: pd.DataFrame, scored: metrics.Scored) -> dict:
+def slices(
+    p: Params, spec: FeatureSpec, test: pd.DataFrame, scored: metrics.Scored
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Primary metric and row count per slice: {column: {slice: {"rows": n, metric: v}}};
     slices of a sensitive column in a binary task also carry `group_rates`."""
     primary = p.evaluate.primary_metric
@@ -176,7 +181,7 @@ def _permuted_blocks(
 ) -> pd.DataFrame:
     """IMPORTANCE_REPEATS copies of `features` per column, that column shuffled in each copy."""
     n = len(features)
-    blocks = []
+    blocks: list[pd.DataFrame] = []
     for column in columns:
         for _ in range(IMPORTANCE_REPEATS):
             block = features.copy()

@@ -43,7 +43,7 @@ def current(
 ) -> dict[str, Any] | None:
     """The recorded numbers if they belong to the model file in the workspace, else None."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not model_file.is_file() or data.get("model_md5") != file_md5(model_file):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -21,9 +22,21 @@ from gitops_ml.core import stats
 from gitops_ml.core.config import ROW_ID
 from gitops_ml.evaluation import metrics
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Metric = Callable[[NDArray[Any]], float]  # a metric of the rows at these indices
+
 RESAMPLES = 1000
 SLOW_RESAMPLES = 200  # for metrics computed through sklearn (~3 ms per call)
-Metric = Callable[[np.ndarray], float]
+
+
+class _BootstrapOptions(TypedDict):
+    """The keyword arguments both bootstraps take (`stats.paired_bootstrap`, `unpaired_...`)."""
+
+    higher_is_better: bool
+    resamples: int
+    seed: int
 
 
 @dataclass
@@ -36,19 +49,21 @@ class Significance:
     notes: list[str] = field(default_factory=list)
 
 
-def _binary_auc(is_positive: np.ndarray, score: np.ndarray) -> Metric:
+def _binary_auc(is_positive: NDArray[Any], score: NDArray[Any]) -> Metric:
     """ROC AUC on resampled rows in O(n): equal to roc_auc_score, ties counted as one half.
 
     Scores are sorted and tied scores grouped once; a resample only changes how often each
     row counts, so each call is two bincounts and a cumulative sum instead of a sort.
     """
     order = np.argsort(score, kind="stable")
-    _, group = np.unique(score[order], return_inverse=True)
+    _, inverse = np.unique(score[order], return_inverse=True)
+    # numpy 2.5+ stubs (3.12 syntax), read by mypy for 3.10, lack .max() on an intp array
+    group: NDArray[Any] = inverse
     rank_of_row = np.empty_like(group)
     rank_of_row[order] = group
     groups = int(group.max()) + 1 if group.size else 0
 
-    def auc(rows: np.ndarray) -> float:
+    def auc(rows: NDArray[Any]) -> float:
         weight = np.bincount(rows, minlength=score.size).astype(float)
         pos = np.bincount(rank_of_row, weights=weight * is_positive, minlength=groups)
         neg = np.bincount(rank_of_row, weights=weight * ~is_positive, minlength=groups)
@@ -75,14 +90,14 @@ def _log_loss(scored: metrics.Scored) -> Metric:
     return lambda rows: float(np.mean(loss[rows]))
 
 
-def _regression(name: str, y: np.ndarray, pred: np.ndarray) -> Metric:
+def _regression(name: str, y: NDArray[Any], pred: NDArray[Any]) -> Metric:
     error = y - pred
     if name == "rmse":
         return lambda rows: float(np.sqrt(np.mean(error[rows] ** 2)))
     if name == "mae":
         return lambda rows: float(np.mean(np.abs(error[rows])))
 
-    def r2(rows: np.ndarray) -> float:
+    def r2(rows: NDArray[Any]) -> float:
         total = np.sum((y[rows] - y[rows].mean()) ** 2)
         return float(1.0 - np.sum(error[rows] ** 2) / total) if total else float("nan")
 
@@ -96,7 +111,7 @@ def _from_counts(name: str, scored: metrics.Scored, positive: object) -> Metric:
     if name == "f1":
         is_true, is_pred = truth == str(positive), pred == str(positive)
 
-        def f1(rows: np.ndarray) -> float:
+        def f1(rows: NDArray[Any]) -> float:
             t, p = is_true[rows], is_pred[rows]
             tp = np.sum(t & p)
             denominator = 2 * tp + np.sum(~t & p) + np.sum(t & ~p)
@@ -105,7 +120,7 @@ def _from_counts(name: str, scored: metrics.Scored, positive: object) -> Metric:
         return f1
     correct = truth == pred
 
-    def balanced(rows: np.ndarray) -> float:
+    def balanced(rows: NDArray[Any]) -> float:
         labels, index = np.unique(truth[rows], return_inverse=True)
         hits = np.bincount(index, weights=correct[rows], minlength=labels.size)
         return float(np.mean(hits / np.bincount(index, minlength=labels.size)))
@@ -137,7 +152,7 @@ def metric_on_rows(name: str, scored: metrics.Scored, positive: object) -> Metri
         return fast
     compute = metrics.METRICS[name]
 
-    def generic(rows: np.ndarray) -> float:
+    def generic(rows: NDArray[Any]) -> float:
         try:
             return compute(scored.take(rows), positive)
         except ValueError:  # e.g. a resample with a single class
@@ -174,7 +189,11 @@ def significance(
     if _fast(name, pr_scored, positive) is None and resamples > SLOW_RESAMPLES:
         resamples = SLOW_RESAMPLES
         out.notes.append(f"{name} has no fast form: {resamples} resamples instead of {RESAMPLES}")
-    options = {"higher_is_better": higher_is_better, "resamples": resamples, "seed": seed}
+    options: _BootstrapOptions = {
+        "higher_is_better": higher_is_better,
+        "resamples": resamples,
+        "seed": seed,
+    }
     if paired:
         out.interval = stats.paired_bootstrap(
             lambda rows: pr_metric(rows) - base_metric(rows), len(pr), **options

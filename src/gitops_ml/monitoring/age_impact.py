@@ -78,7 +78,7 @@ def _old_train_overlap(reader: models.Reader, test: Any, train: Any, columns: li
 
     # pyarrow reads a file object as well as a path: no temporary copy of the split
     payload = io.BytesIO(reader.read(config.TRAIN_FILE))
-    old = data.read_parquet(payload, columns=columns)  # type: ignore[arg-type]
+    old = data.read_parquet(payload, columns=columns)
     seen_by_old = np.isin(data.row_hashes(test, columns), data.row_hashes(old, columns))
     if all(c in train.columns for c in columns):
         seen_by_old &= ~np.isin(data.row_hashes(test, columns), data.row_hashes(train, columns))

@@ -392,7 +392,8 @@ def compare(
         "predictions": [asdict(f) for f in predictions],
         "features": [asdict(f) for f in features],
     }
-    return _json_safe(report)
+    safe: dict[str, Any] = _json_safe(report)
+    return safe
 
 
 def main(argv: list[str]) -> int:

@@ -168,7 +168,8 @@ def _bar_chart(snap: Snapshot) -> list[str]:
 def _plot_points(path: Path, key: str) -> list[dict[str, Any]]:
     """DVCLive writes some plots as a bare list and others under the plot's name."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return data.get(key, []) if isinstance(data, dict) else data
+    points: list[dict[str, Any]] = data.get(key, []) if isinstance(data, dict) else data
+    return points
 
 
 def roc_on_grid(points: list[dict[str, float]]) -> list[float]:

@@ -75,7 +75,8 @@ class Reader:
                 from dvc.fs import DVCFileSystem
 
                 self._fs = DVCFileSystem(url=".", rev=self.source.commit)
-            return self._fs.read_bytes(rel)
+            found: bytes = self._fs.read_bytes(rel)
+            return found
         except Exception as err:  # DVC raises many types for missing cache, remote or path
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             short = self.source.commit[:12]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import Any
 
 from gitops_ml.core import config, params
 from gitops_ml.core.errors import UserError
@@ -70,7 +71,7 @@ def requested_level(bump: str | None, since: str | None, commit: str) -> tuple[s
 
 def _facts(
     snap: Snapshot, version: str, bump: versions.Bump, previous: str | None, verdict: str
-) -> dict:
+) -> dict[str, Any]:
     return {
         "model": snap.artifact.name,
         "version": version,

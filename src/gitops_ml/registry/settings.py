@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from gitops_ml.core.params import RegistryParams as RegistrySettings
 
+__all__ = ["RegistrySettings", "load"]
+
 
 def load() -> RegistrySettings:
     """The registry settings from the working tree's params.yaml."""

@@ -17,8 +17,10 @@ import yaml
 
 from gitops_ml.core import params
 from gitops_ml.core.errors import UserError
-from gitops_ml.evaluation.gate import is_finite_number as finite  # noqa: F401  (the report's name
+from gitops_ml.evaluation.gate import is_finite_number
 from gitops_ml.registry import git
+
+finite = is_finite_number  # the report's name for a number a rule can compare
 
 DEFAULT_BASES = ("origin/main", "main")
 
@@ -105,7 +107,8 @@ class Side:
                 from dvc.fs import DVCFileSystem
 
                 self._fs = DVCFileSystem(url=".", rev=self.rev)
-            return self._fs.read_bytes(Path(path).as_posix())
+            found: bytes = self._fs.read_bytes(Path(path).as_posix())
+            return found
         except Exception as err:  # DVC raises many types for missing cache, remote or path
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             self.problems.append(

@@ -130,7 +130,9 @@ def confusion_counts(side: Side) -> Counter[tuple[str, str]] | None:
     return Counter((str(row["actual"]), str(row["predicted"])) for row in data)
 
 
-def confusion_table(base: Counter | None, pr: Counter | None) -> str | None:
+def confusion_table(
+    base: Counter[tuple[str, str]] | None, pr: Counter[tuple[str, str]] | None
+) -> str | None:
     """Markdown confusion matrix; each cell reads `BASE → PR`."""
     if pr is None:
         return None

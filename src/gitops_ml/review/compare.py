@@ -7,7 +7,7 @@ gate's exit code come from the same numbers and the same rules (`gitops_ml.evalu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from gitops_ml.core import config
 from gitops_ml.core.params import Params
@@ -62,7 +62,7 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def changed_params(base: dict | None, pr: dict) -> list[tuple[str, Any, Any]]:
+def changed_params(base: dict[str, Any] | None, pr: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(key, base value, PR value) for every key that differs; a missing side is `...`."""
     old, new = flatten(base or {}), flatten(pr)
     rows = []
@@ -122,7 +122,8 @@ def measure_latency(
     if not config.TEST_FILE.is_file() or not config.MODEL_FILE.is_file():
         return None, None, "latency not measured: run `make repro` first"
     test = read_parquet(config.TEST_FILE)
-    pr_cols = _feature_columns(pr)
+    # prepare writes features.json into TEST_FILE's folder (one output): it is there too
+    pr_cols = cast("list[str]", _feature_columns(pr))
     pr_model = _load_side_model(pr)
     rows, seed = params.evaluate.latency_rows, params.seed
     if same_model:

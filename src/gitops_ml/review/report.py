@@ -21,7 +21,10 @@ from gitops_ml.review import verdict
 from gitops_ml.review.base import Side, resolve_base
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
+
+    from gitops_ml.evaluation.significance import Significance
+    from gitops_ml.review.compare import Comparison
 
 PNG_DIR = config.CI_DIR  # chart PNGs travel in the run's artifact beside comment.md
 
@@ -54,21 +57,21 @@ def _dvc_diffs(base_rev: str) -> Iterator[tuple[subprocess.Popen[str], subproces
                 proc.stdout.close()
 
 
-def _predictions(cmp):  # type: ignore[no-untyped-def]
+def _predictions(cmp: Comparison) -> list[pd.DataFrame | None]:
     import pandas as pd
 
-    frames = []
+    frames: list[pd.DataFrame | None] = []
     for side in (cmp.base, cmp.pr):
         data = side.dvc_bytes(config.PREDICTIONS_FILE)
         frames.append(None if data is None else pd.read_parquet(io.BytesIO(data)))
     return frames
 
 
-def _significance(cmp, p):  # type: ignore[no-untyped-def]
+def _significance(cmp: Comparison, p: params.Params) -> tuple[Significance | None, list[str]]:
     from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
     from gitops_ml.evaluation.significance import significance
 
-    notes = []
+    notes: list[str] = []
     if cmp.base_metrics is None:
         return None, ["BASE has no metrics (first model)"]
     if cmp.changed_question:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import TRAIN_COST_FILE as MARKDOWN_FILE
@@ -68,8 +68,8 @@ class Figure:
         )
 
 
-def _positive(value: object) -> bool:
-    return is_finite_number(value) and value > 0  # type: ignore[operator]
+def _positive(value: object) -> TypeGuard[float]:
+    return is_finite_number(value) and value > 0
 
 
 def judge(
@@ -92,10 +92,10 @@ def judge(
 
     if not (_positive(base) and _positive(head)):
         return figure(None, "not compared", "not measured on one side")
-    ratio = head / base  # type: ignore[operator]
+    ratio = head / base
     if limit is None:
         return figure(ratio, "not gated", f"gate.{key} is null")
-    if floor is not None and head < floor[1]:  # type: ignore[operator]
+    if floor is not None and head < floor[1]:
         return figure(ratio, "pass", f"PR under gate.{floor[0]} {floor[1]:g} {unit}")
     if ratio - 1.0 > limit:
         return figure(ratio, "FAIL", f"grew past {1 + limit:.2f}x")
@@ -212,10 +212,10 @@ class Fitter:
             self.proc.stderr.close()
 
 
-def measure(sides: dict[str, tuple[Params, str]], repeat: int) -> dict[str, list[dict]]:
+def measure(sides: dict[str, tuple[Params, str]], repeat: int) -> dict[str, list[dict[str, Any]]]:
     """`repeat` rounds, BASE and PR alternating (ABBA...), so drift in the machine's speed
     falls on both sides alike."""
-    runs: dict[str, list[dict]] = {side: [] for side in sides}
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     fitters = {side: Fitter(*sides[side]) for side in sides}
     try:
         for round_ in range(repeat):
@@ -234,9 +234,9 @@ def measure(sides: dict[str, tuple[Params, str]], repeat: int) -> dict[str, list
     return runs
 
 
-def _summary(runs: list[dict], name: str) -> float | None:
+def _summary(runs: list[dict[str, Any]], name: str) -> float | None:
     """Fit time: the fastest run; peak memory: the median (load does not inflate it)."""
-    values = [r[name] for r in runs if _positive(r.get(name))]
+    values: list[float] = [r[name] for r in runs if _positive(r.get(name))]
     if not values:
         return None
     return min(values) if name == "fit_seconds" else statistics.median(values)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from gitops_ml.core.errors import UserError
 from gitops_ml.core.params import Params
 from gitops_ml.evaluation import gate
 from gitops_ml.review.refit import fit_and_score, load_split, with_hyper
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 @dataclass
@@ -68,7 +71,7 @@ def candidates(p: Params, committed: dict[str, Any]) -> list[Candidate]:
     return out
 
 
-def folds(p: Params, train: pd.DataFrame, target: str) -> list[tuple[np.ndarray, np.ndarray]]:
+def folds(p: Params, train: pd.DataFrame, target: str) -> list[tuple[NDArray[Any], NDArray[Any]]]:
     """Seeded k-fold split of the train split, stratified by class for classification."""
     from sklearn.model_selection import KFold, StratifiedKFold
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitops_ml.core import commands, config
 from gitops_ml.core.atomic import write_text
@@ -46,12 +46,12 @@ def keep(base_rev: str, passed: bool, lines: list[str]) -> None:
     write_text(VERDICT_FILE, json.dumps(record, indent=2) + "\n")
 
 
-def kept(base_rev: str) -> dict | None:
+def kept(base_rev: str) -> dict[str, Any] | None:
     """The verdict `make report` kept for exactly these inputs, or None."""
     import json
 
     try:
-        record = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
+        record: dict[str, Any] = json.loads(VERDICT_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if record.get("key") == compared_key(base_rev) else None

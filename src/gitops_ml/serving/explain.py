@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ import pandas as pd
 from gitops_ml.core import commands, config, data, params
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 ROW_HELP = 'a 0-based index into the test split, or a JSON object of raw columns: {"col": 1.5}'
 
@@ -119,7 +122,7 @@ def _score_target(pipeline: Any, p: params.Params) -> tuple[str, Any]:
     return "P(predicted class)", -1  # resolved per row in occlusion
 
 
-def _scores(pipeline: Any, frame: pd.DataFrame, column: Any) -> np.ndarray:
+def _scores(pipeline: Any, frame: pd.DataFrame, column: Any) -> NDArray[Any]:
     if column is None:
         return np.asarray(pipeline.predict(frame), dtype=float)
     return np.asarray(pipeline.predict_proba(frame), dtype=float)[:, column]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from gitops_ml.artifact import model
 from gitops_ml.core import config, data, params, process
@@ -13,8 +14,11 @@ from gitops_ml.core.estimator import fixed_threads
 from gitops_ml.evaluation import metrics, predict, quality
 from gitops_ml.evaluation.latency import latency_ms
 
+if TYPE_CHECKING:
+    from dvclive import Live
 
-def log_plots(live, scored: metrics.Scored, task: str, positive: object) -> None:  # type: ignore[no-untyped-def]
+
+def log_plots(live: Live, scored: metrics.Scored, task: str, positive: object) -> None:
     if task == "regression":
         points = [
             {"actual": float(a), "predicted": float(p)}
