@@ -113,11 +113,11 @@ def measure_latency(
 ) -> tuple[float | None, float | None, str | None]:
     """Time both models on the same PR test rows in this process: base latency is not stored.
 
-    Runs alternate (base, PR, base, PR) and keep each model's best median, so a busy
-    machine slows both alike instead of failing the gate by accident.
+    The two models take turns call by call and each keeps its fastest run
+    (`latency.compared_ms`), so a busy machine does not fail the gate by accident.
     """
     from gitops_ml.core.data import read_parquet
-    from gitops_ml.evaluation.latency import latency_ms
+    from gitops_ml.evaluation.latency import compared_ms, latency_ms
 
     if not config.TEST_FILE.is_file() or not config.MODEL_FILE.is_file():
         return None, None, "latency not measured: run `make repro` first"
@@ -135,11 +135,8 @@ def measure_latency(
         return None, None, "BASE model not available: latency not compared"
     if not set(base_cols) <= set(test.columns):
         return None, None, "BASE model needs columns the PR test split lacks: latency not compared"
-    base_runs, pr_runs = [], []
-    for _ in range(2):
-        base_runs.append(latency_ms(base_model, test[base_cols], rows, seed))
-        pr_runs.append(latency_ms(pr_model, test[pr_cols], rows, seed))
-    return min(base_runs), min(pr_runs), None
+    base_ms, pr_ms = compared_ms(base_model, test[base_cols], pr_model, test[pr_cols], rows, seed)
+    return base_ms, pr_ms, None
 
 
 def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
