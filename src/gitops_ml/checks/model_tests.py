@@ -114,10 +114,11 @@ def quality_floor(s: Subject) -> Outcome:
 
 
 def latency(s: Subject) -> Outcome:
-    from gitops_ml.evaluation.latency import latency_ms
+    from gitops_ml.evaluation.latency import fastest_ms
 
     limit = s.p.model_tests.max_latency_ms_per_1000_rows
-    value = latency_ms(s.pipeline, s.test[s.spec.columns], s.p.evaluate.latency_rows, s.p.seed)
+    frame = s.test[s.spec.columns]
+    (value,) = fastest_ms([(s.pipeline, frame)], s.p.evaluate.latency_rows, s.p.seed)
     ok = limit is None or value <= limit
     return Outcome("latency", ok, f"{value:.2f} ms per 1000 rows (limit {limit})")
 

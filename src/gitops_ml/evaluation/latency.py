@@ -4,6 +4,7 @@ the canary, so that every figure of ms per 1,000 rows means the same thing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,30 +23,33 @@ def latency_ms(pipeline: Any, frame: pd.DataFrame, rows: int, seed: int) -> floa
     return float(np.median(timings) * 1000.0 * 1000.0 / rows)
 
 
-def compared_ms(
-    base: Any,
-    base_frame: pd.DataFrame,
-    pr: Any,
-    pr_frame: pd.DataFrame,
-    rows: int,
-    seed: int,
-    repeats: int = 9,
-) -> tuple[float, float]:
-    """Both models timed in turns on the same sampled rows; each keeps its fastest run.
+def fastest_ms(
+    models: Sequence[tuple[Any, pd.DataFrame]], rows: int, seed: int, repeats: int = 9
+) -> list[float]:
+    """Each model's fastest prediction of the same sampled rows, the models taking turns call
+    by call; in ms per 1,000 rows.
 
     A busy machine (a CI runner, other tests) slows whichever call it happens to hit. Taking
-    turns, call by call, leaves no stretch in which only one model is timed, and the
-    fastest of several runs is the figure least touched by the load: two medians taken a
-    second apart once put a +78 % "growth" on a model that had not changed speed.
+    turns leaves no stretch in which only one model is timed, and the fastest of several
+    runs is the figure least touched by the load: two medians taken a second apart once put
+    a +78 % "growth" on a model that had not changed speed.
     """
-    batch = base_frame.sample(n=rows, replace=True, random_state=seed).index
-    models = ((base, base_frame.loc[batch]), (pr, pr_frame.loc[batch]))
-    for model, frame in models:
+    batch = models[0][1].sample(n=rows, replace=True, random_state=seed).index
+    timed = [(model, frame.loc[batch]) for model, frame in models]
+    for model, frame in timed:
         model.predict(frame)  # warm-up
-    best = [float("inf"), float("inf")]
+    best = [float("inf")] * len(timed)
     for _ in range(repeats):
-        for i, (model, frame) in enumerate(models):
+        for i, (model, frame) in enumerate(timed):
             start = time.perf_counter()
             model.predict(frame)
             best[i] = min(best[i], time.perf_counter() - start)
-    return best[0] * 1e6 / rows, best[1] * 1e6 / rows
+    return [seconds * 1e6 / rows for seconds in best]
+
+
+def compared_ms(
+    base: Any, base_frame: pd.DataFrame, pr: Any, pr_frame: pd.DataFrame, rows: int, seed: int
+) -> tuple[float, float]:
+    """BASE's and the PR's latency, measured together (`fastest_ms`)."""
+    base_ms, pr_ms = fastest_ms([(base, base_frame), (pr, pr_frame)], rows, seed)
+    return base_ms, pr_ms

@@ -89,9 +89,10 @@ def _finite_pass(out: Any) -> Check:
 
 
 def _latency_check(p: params.Params, pipeline: Any, spec: Any, frame: Any) -> Check:
-    from gitops_ml.evaluation.latency import latency_ms
+    from gitops_ml.evaluation.latency import fastest_ms
 
-    value = latency_ms(_Serving(pipeline, spec), frame, p.evaluate.latency_rows, p.seed)
+    serving = _Serving(pipeline, spec)
+    (value,) = fastest_ms([(serving, frame)], p.evaluate.latency_rows, p.seed)
     limit = p.model_tests.max_latency_ms_per_1000_rows
     text = f"{value:.2f} ms per 1000 rows"
     if limit is None:
