@@ -202,16 +202,21 @@ class Project:
         return (self.root / rel).read_bytes()
 
 
+def copy_tracked(dest: Path) -> None:
+    """The repository's files (tracked, or new and not ignored) at `dest`, without .git."""
+    for rel in tracked_files():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, target)
+
+
 def copy_repository(dest: Path, params: Path | None = FIXTURE_PARAMS) -> Project:
     """The repository's files as a fresh git repository at `dest`, one commit on `main`.
 
     `params` replaces params.yaml (default: the machinery's fixture; None keeps the team's).
     """
     dest.mkdir(parents=True)
-    for rel in tracked_files():
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, target)
+    copy_tracked(dest)
     if params is not None:
         shutil.copyfile(params, dest / "params.yaml")
     project = Project(dest, base_env(dest))

@@ -45,11 +45,3 @@ def fastest_ms(
             model.predict(frame)
             best[i] = min(best[i], time.perf_counter() - start)
     return [seconds * 1e6 / rows for seconds in best]
-
-
-def compared_ms(
-    base: Any, base_frame: pd.DataFrame, pr: Any, pr_frame: pd.DataFrame, rows: int, seed: int
-) -> tuple[float, float]:
-    """BASE's and the PR's latency, measured together (`fastest_ms`)."""
-    base_ms, pr_ms = fastest_ms([(base, base_frame), (pr, pr_frame)], rows, seed)
-    return base_ms, pr_ms

@@ -114,10 +114,10 @@ def measure_latency(
     """Time both models on the same PR test rows in this process: base latency is not stored.
 
     The two models take turns call by call and each keeps its fastest run
-    (`latency.compared_ms`), so a busy machine does not fail the gate by accident.
+    (`latency.fastest_ms`), so a busy machine does not fail the gate by accident.
     """
     from gitops_ml.core.data import read_parquet
-    from gitops_ml.evaluation.latency import compared_ms, latency_ms
+    from gitops_ml.evaluation.latency import fastest_ms, latency_ms
 
     if not config.TEST_FILE.is_file() or not config.MODEL_FILE.is_file():
         return None, None, "latency not measured: run `make repro` first"
@@ -135,7 +135,8 @@ def measure_latency(
         return None, None, "BASE model not available: latency not compared"
     if not set(base_cols) <= set(test.columns):
         return None, None, "BASE model needs columns the PR test split lacks: latency not compared"
-    base_ms, pr_ms = compared_ms(base_model, test[base_cols], pr_model, test[pr_cols], rows, seed)
+    models = [(base_model, test[base_cols]), (pr_model, test[pr_cols])]
+    base_ms, pr_ms = fastest_ms(models, rows, seed)
     return base_ms, pr_ms, None
 
 

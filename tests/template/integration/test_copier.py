@@ -8,7 +8,6 @@ the template is a fresh repository of this one's tracked files, tagged like a re
 from __future__ import annotations
 
 import difflib
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import FIXTURE_PARAMS, REPO_ROOT, VENV_BIN, Project, base_env, tracked_files
+from tests.conftest import (
+    FIXTURE_PARAMS,
+    REPO_ROOT,
+    VENV_BIN,
+    Project,
+    base_env,
+    copy_tracked,
+    tracked_files,
+)
 
 # The machinery module template v2.0.0 changes: any module of src/gitops_ml/ that exists.
 MACHINERY_FILE = "src/gitops_ml/evaluation/gate.py"
@@ -49,14 +56,6 @@ V2_FUNCTION = (
 V2_PARAMS_ANCHOR = "  first_version: "
 V2_PARAMS_LINE = "  remote: origin                # the git remote `make register` pushes tags to"
 V2_WORKFLOW_LINE = "# template v2.0.0: reads ${{ github.event_name }} as GitHub does, unrendered"
-
-
-def copy_tracked(dest: Path) -> None:
-    """The repository's files (tracked, or new and not ignored) at `dest`, without .git."""
-    for rel in tracked_files():
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, target)
 
 
 def copier(where: Project, *args: str) -> subprocess.CompletedProcess[str]:
