@@ -31,7 +31,8 @@ DEFAULT = "ml_project.pipeline:build_pipeline"
 Builder = Callable[["Params", "FeatureSpec"], Any]
 
 
-def _declared(path: Path) -> str:
+def declared(path: Path = PYPROJECT) -> str:
+    """The `module:function` pyproject.toml names (the default when it names none)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -53,7 +54,7 @@ def _declared(path: Path) -> str:
 @cache
 def pipeline_builder(path: Path = PYPROJECT) -> Builder:
     """The team's `build_pipeline(params, spec)`, imported from where pyproject.toml says."""
-    target = _declared(path)
+    target = declared(path)
     module_name, _, func_name = target.partition(":")
     try:
         module = importlib.import_module(module_name)

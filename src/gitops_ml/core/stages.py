@@ -32,9 +32,10 @@ def declared(path: Path = DVC_YAML) -> dict[str, Any]:
     """The `stages:` mapping of dvc.yaml ({} when there is no file)."""
     if not path.is_file():
         return {}
-    import yaml
+    from gitops_ml.core.params import read_yaml  # DVC's YAML 1.2, errors that name the file
 
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    stages: dict[str, Any] = (read_yaml(path) or {}).get("stages") or {}
+    return stages
 
 
 def deps(stage: dict[str, Any], values: dict[str, Any]) -> list[Path]:

@@ -9,17 +9,12 @@ functions), so a new import fails this test until dvc.yaml names the module.
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from gitops_ml.core import hook
 from tests.conftest import REPO_ROOT
 
 SRC = REPO_ROOT / "src"
@@ -52,8 +47,7 @@ def _imported(module: str) -> set[str]:
 
 def _declared_builder() -> str:
     """The module `[tool.gitops-ml] pipeline` names (the hook's one dynamic import)."""
-    table = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    return str(table["tool"]["gitops-ml"]["pipeline"]).partition(":")[0]
+    return hook.declared(REPO_ROOT / "pyproject.toml").partition(":")[0]
 
 
 def imported_files(module: str) -> set[str]:
