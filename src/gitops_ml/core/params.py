@@ -195,6 +195,9 @@ class GateParams(Section):
     """Quality gate shared by `make gate`, the report and `make register`."""
 
     max_drop: NonNegative = 0.01
+    # Which drop fails: `absolute` any drop beyond max_drop; `significant` only one the
+    # paired bootstrap of the report also calls "PR worse" (a drop within noise passes).
+    drop_rule: Literal["absolute", "significant"] = "absolute"
     # Absolute bar for the primary metric: a floor when higher is better, a ceiling otherwise.
     floor: float | None = None
     max_latency_growth: NonNegative | None = 0.5

@@ -74,8 +74,14 @@ def check(
     current: dict[str, float],
     base: dict[str, float] | None,
     rules: GateParams,
+    reading: str | None = None,
 ) -> GateResult:
-    """Apply the gate to `current` metrics against `base` (None: no base model yet)."""
+    """Apply the gate to `current` metrics against `base` (None: no base model yet).
+
+    `reading` is the significance test's word on the primary metric's change ("within
+    noise", "PR worse", ...; None when not computed): `gate.drop_rule` says whether a drop
+    beyond max_drop must also be significant, and the result says which rule decided.
+    """
     result = GateResult()
     higher = HIGHER_IS_BETTER.get(primary, True)
     value = current.get(primary)
@@ -92,15 +98,46 @@ def check(
     if not is_finite_number(old):
         result.notes.append(f"base has no usable {primary}: comparison skipped")
     else:
-        drop = -better_by(primary, value, old)
-        if drop > rules.max_drop:
-            result.fail(
-                f"{primary} got worse by {drop:.4f} (limit gate.max_drop {rules.max_drop}): "
-                f"{old:.4f} -> {value:.4f}"
-            )
+        _drop_rule(result, primary, old, value, rules, reading)
     _growth_rule(result, SIZE, base, current, rules.max_size_growth)
     _growth_rule(result, LATENCY, base, current, rules.max_latency_growth)
     return result
+
+
+def _drop_rule(
+    result: GateResult,
+    primary: str,
+    old: float,
+    value: float,
+    rules: GateParams,
+    reading: str | None,
+) -> None:
+    """max_drop, read as `gate.drop_rule` says; the verdict names the rule that decided."""
+    drop = -better_by(primary, value, old)
+    if drop <= rules.max_drop:
+        return
+    change = f"{primary} got worse by {drop:.4f} (limit gate.max_drop {rules.max_drop}): "
+    change += f"{old:.4f} -> {value:.4f}"
+    if rules.drop_rule == "significant":
+        if reading == "PR worse":
+            result.fail(f"{change}, and the significance test calls it PR worse (drop_rule)")
+        elif reading is None:
+            result.fail(
+                f"{change}; significance not computed, so gate.drop_rule significant falls "
+                "back to the absolute rule"
+            )
+        else:
+            result.notes.append(
+                f"{change}, but the significance test reads it {reading!r}: passed by "
+                "gate.drop_rule significant"
+            )
+        return
+    if reading and reading != "PR worse":
+        change += (
+            f"; the significance test reads it {reading!r}, but gate.drop_rule absolute "
+            "fails any drop beyond max_drop (`significant`: only drops told from noise)"
+        )
+    result.fail(change)
 
 
 def _lift_rule(

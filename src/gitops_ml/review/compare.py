@@ -7,12 +7,17 @@ gate's exit code come from the same numbers and the same rules (`gitops_ml.evalu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from gitops_ml.core import config
 from gitops_ml.core.params import Params
 from gitops_ml.evaluation import gate, resources
 from gitops_ml.review.base import Side
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gitops_ml.evaluation.significance import Significance
 
 DVC_LOCK = "dvc.lock"
 QUALITY_FILES = {
@@ -38,6 +43,10 @@ class Comparison:
     # The PR's metrics/baselines.json, slices.json and importance.json (None when absent).
     quality: dict[str, Any] = field(default_factory=dict)
     changed_question: str = ""  # data.path/target/task that differ: sides not comparable
+    # The primary metric's change against noise (bootstrap on both predictions files), or
+    # None with the reason in `significance_notes`; `gate.drop_rule` may depend on it.
+    significance: Significance | None = None
+    significance_notes: list[str] = field(default_factory=list)
 
 
 def changed_question(base: dict[str, Any] | None, pr: dict[str, Any] | None) -> str:
@@ -106,6 +115,40 @@ def _feature_columns(side: Side) -> list[str] | None:
         return None
     spec = loads_json(data.decode("utf-8"))
     return list(spec["numeric"]) + list(spec["categorical"])
+
+
+def _predictions(base: Side, pr: Side) -> list[pd.DataFrame | None]:
+    import io
+
+    import pandas as pd
+
+    frames: list[pd.DataFrame | None] = []
+    for side in (base, pr):
+        data = side.dvc_bytes(config.PREDICTIONS_FILE)
+        frames.append(None if data is None else pd.read_parquet(io.BytesIO(data)))
+    return frames
+
+
+def measure_significance(
+    base: Side, pr: Side, params: Params, base_metrics: Any, question: str
+) -> tuple[Significance | None, list[str]]:
+    """Bootstrap of the primary metric's change, shared by the report's section and the
+    gate's drop rule, so the two never read the same change differently."""
+    from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
+    from gitops_ml.evaluation.significance import significance
+
+    if base_metrics is None:
+        return None, ["BASE has no metrics (first model)"]
+    if question:
+        return None, [f"{question} changed: the two models' rows are not comparable"]
+    base_rows, pr_rows = _predictions(base, pr)
+    if base_rows is None or pr_rows is None:
+        side = "BASE" if base_rows is None else "the PR"
+        return None, [f"predictions of {side} are missing"]
+    primary = params.evaluate.primary_metric
+    higher = HIGHER_IS_BETTER.get(primary, True)
+    positive = params.data.positive_class
+    return significance(primary, base_rows, pr_rows, positive, higher, params.seed), []
 
 
 def measure_latency(
@@ -178,7 +221,9 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
             f"{question} changed: BASE's metrics answer another question, so the gate does not "
             "compare them (its floor and the PR's own rules still apply)"
         )
-    result = gate.check(primary, current, None if question else previous, params.gate)
+    sig, sig_notes = measure_significance(base, pr, params, base_metrics, question)
+    reading = sig.interval.reading if sig is not None and sig.interval is not None else None
+    result = gate.check(primary, current, None if question else previous, params.gate, reading)
     quality = {name: pr.json(path) for name, path in QUALITY_FILES.items()}
     quality["train_runtime"] = resources.current()
     gate.check_quality(
@@ -203,4 +248,6 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
         notes=notes,
         quality=quality,
         changed_question=question,
+        significance=sig,
+        significance_notes=sig_notes,
     )

@@ -6,25 +6,17 @@ of report.md is exactly what the gate decides.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gitops_ml.core import config, params
 from gitops_ml.core.atomic import write_text
 from gitops_ml.review import verdict
 from gitops_ml.review.base import Side, resolve_base
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from gitops_ml.evaluation.significance import Significance
-    from gitops_ml.review.compare import Comparison
 
 PNG_DIR = config.CI_DIR  # chart PNGs travel in the run's artifact beside comment.md
 
@@ -57,34 +49,6 @@ def _dvc_diffs(base_rev: str) -> Iterator[tuple[subprocess.Popen[str], subproces
                 proc.stdout.close()
 
 
-def _predictions(cmp: Comparison) -> list[pd.DataFrame | None]:
-    import pandas as pd
-
-    frames: list[pd.DataFrame | None] = []
-    for side in (cmp.base, cmp.pr):
-        data = side.dvc_bytes(config.PREDICTIONS_FILE)
-        frames.append(None if data is None else pd.read_parquet(io.BytesIO(data)))
-    return frames
-
-
-def _significance(cmp: Comparison, p: params.Params) -> tuple[Significance | None, list[str]]:
-    from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
-    from gitops_ml.evaluation.significance import significance
-
-    notes: list[str] = []
-    if cmp.base_metrics is None:
-        return None, ["BASE has no metrics (first model)"]
-    if cmp.changed_question:
-        return None, [f"{cmp.changed_question} changed: the two models' rows are not comparable"]
-    base, pr = _predictions(cmp)
-    if base is None or pr is None:
-        notes.append("predictions of " + ("BASE" if base is None else "the PR") + " are missing")
-        return None, notes
-    higher = HIGHER_IS_BETTER.get(cmp.primary, True)
-    positive = p.data.positive_class
-    return significance(cmp.primary, base, pr, positive, higher, p.seed), notes
-
-
 def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
     """The Markdown, whether the gate passed, and seconds spent waiting on the DVC CLI.
     The gate's verdict is kept for `make gate` (report/verdict.json)."""
@@ -97,7 +61,6 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
     if cmp.pr_metrics:
         verdict.keep(base_rev, cmp.result.passed, verdict.lines(cmp))
     with _dvc_diffs(base_rev) as (params_proc, metrics_proc):
-        sig, sig_notes = _significance(cmp, p)
         parts = [
             "# Model report",
             "",
@@ -108,7 +71,9 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
             "",
             sections.metrics_table(cmp),
             "",
-            sections.significance_section(cmp, sig, sig_notes),
+            sections.significance_section(
+                cmp, cmp.significance, cmp.significance_notes, p.gate.drop_rule
+            ),
             "",
             quality_section.baselines_section(cmp.primary, cmp.quality.get("baselines"), p.gate),
             "",

@@ -102,7 +102,15 @@ def metrics_table(cmp: Comparison) -> str:
     return "\n".join(lines)
 
 
-def significance_section(cmp: Comparison, sig: Significance | None, notes: list[str]) -> str:
+DROP_RULES = {
+    "absolute": "a drop beyond `gate.max_drop` fails whatever this reading says",
+    "significant": "a drop beyond `gate.max_drop` fails only when this reads PR worse",
+}
+
+
+def significance_section(
+    cmp: Comparison, sig: Significance | None, notes: list[str], drop_rule: str = "absolute"
+) -> str:
     lines = ["## Significance of " + f"`{cmp.primary}`", ""]
     if sig is None or sig.interval is None:
         lines.append("Not computed: " + ("; ".join(notes) or "no predictions to compare") + ".")
@@ -128,6 +136,7 @@ def significance_section(cmp: Comparison, sig: Significance | None, notes: list[
             f"p = {m.pvalue:.3g} ({test})."
         )
     lines += [f"- {note}" for note in sig.notes]
+    lines.append(f"- Gate: `gate.drop_rule: {drop_rule}`: {DROP_RULES[drop_rule]}.")
     return "\n".join(lines)
 
 

@@ -35,3 +35,22 @@ def test_a_drop_past_max_drop_fails_in_the_metrics_direction() -> None:
     # rmse: lower is better, so a rise is the drop
     assert not gate.check("rmse", {**BASE, "rmse": 10.5}, BASE, RULES).passed
     assert gate.check("rmse", {**BASE, "rmse": 9.0}, BASE, RULES).passed
+
+
+def test_the_drop_rule_decides_whether_a_drop_within_noise_fails_and_says_so() -> None:
+    dropped = {**BASE, "roc_auc": 0.93}
+    absolute = gate.check("roc_auc", dropped, BASE, RULES, reading="within noise")
+    assert not absolute.passed
+    assert "reads it 'within noise', but gate.drop_rule absolute fails" in absolute.failures[0]
+
+    significant = RULES.model_copy(update={"drop_rule": "significant"})
+    noise = gate.check("roc_auc", dropped, BASE, significant, reading="within noise")
+    assert noise.passed
+    assert "passed by gate.drop_rule significant" in noise.verdict
+    worse = gate.check("roc_auc", dropped, BASE, significant, reading="PR worse")
+    assert worse.failures[0].endswith("calls it PR worse (drop_rule)")
+    unknown = gate.check("roc_auc", dropped, BASE, significant, reading=None)
+    assert not unknown.passed and "falls back to the absolute rule" in unknown.failures[0]
+    # within max_drop nothing changes, whatever the reading
+    small = {**BASE, "roc_auc": 0.945}
+    assert gate.check("roc_auc", small, BASE, significant, reading="PR worse").passed
