@@ -211,6 +211,10 @@ class GateParams(Section):
     # Equal opportunity (binary tasks): largest allowed difference in true-positive rate
     # between the groups of a sensitive slice column.
     max_opportunity_gap: UnitInterval | None = None
+    # A feature the PR adds must be worth its place: its permutation importance clearly above
+    # the noise of shuffling (ML Test Score D2), unless accepted by name here.
+    new_features_must_help: bool = True
+    accepted_weak_features: list[str] = []
     # Training cost (`make train-cost`): BASE's and the PR's model fitted here, alternately.
     # Growth of the median fit time and peak memory, as a fraction (null: no rule).
     max_train_time_growth: NonNegative | None = 1.0

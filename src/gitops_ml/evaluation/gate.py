@@ -273,3 +273,24 @@ def check_quality(
         _lift_rule(result, primary, baselines, rules.min_lift_over_linear)
     _slice_rules(result, primary, slices, rules)
     _opportunity_rule(result, slices, sensitive, rules)
+
+
+def new_feature_rule(
+    result: GateResult, added: Sequence[str], weak: Sequence[str], rules: GateParams
+) -> None:
+    """Features the PR adds whose permutation importance is within noise fail (ML Test
+    Score D2): each one costs serving, monitoring and data work and buys nothing measurable."""
+    if not rules.new_features_must_help or not added:
+        return
+    useless = [f for f in added if f in weak and f not in rules.accepted_weak_features]
+    if useless:
+        result.fail(
+            f"new feature(s) {useless} add nothing measurable: permutation importance within "
+            "noise (mean - 2 x std <= 0); drop them (data.drop) or accept them by name in "
+            "gate.accepted_weak_features"
+        )
+    elif [f for f in added if f in weak]:
+        result.notes.append(
+            f"new feature(s) {[f for f in added if f in weak]} are within noise but accepted "
+            "(gate.accepted_weak_features)"
+        )

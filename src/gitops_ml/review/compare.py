@@ -151,6 +151,23 @@ def measure_significance(
     return significance(primary, base_rows, pr_rows, positive, higher, params.seed), []
 
 
+def _new_feature_rule(
+    result: gate.GateResult, base: Side, pr: Side, importance: Any, params: Params
+) -> None:
+    """The gate's rule on features the PR adds (BASE's features.json against the PR's)."""
+    from gitops_ml.evaluation.quality import within_noise
+
+    pr_cols = _feature_columns(pr) or []
+    base_cols = _feature_columns(base)
+    added = [c for c in pr_cols if base_cols is not None and c not in base_cols]
+    if base_cols is None and params.gate.new_features_must_help:
+        result.notes.append("BASE's features.json not available: new features not judged")
+    elif added and not isinstance(importance, list):
+        result.notes.append(f"{config.IMPORTANCE_FILE} missing: new features not judged")
+    elif added:
+        gate.new_feature_rule(result, added, within_noise(importance), params.gate)
+
+
 def measure_latency(
     base: Side, pr: Side, params: Params, same_model: bool
 ) -> tuple[float | None, float | None, str | None]:
@@ -234,6 +251,8 @@ def compare(base_rev: str, params: Params, measure: bool = True) -> Comparison:
         params.gate,
         params.evaluate.sensitive_columns,
     )
+    if previous is not None and not question:
+        _new_feature_rule(result, base, pr, quality["importance"], params)
     return Comparison(
         base=base,
         pr=pr,

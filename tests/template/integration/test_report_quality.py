@@ -65,3 +65,34 @@ def test_an_unknown_slice_column_stops_evaluate_with_the_allowed_columns(
     assert "fix: did you mean 'mean_radius'? use one of: mean_radius, mean_texture" in text
     assert not (trained.root / "artifacts/eval/predictions.parquet").exists()
     assert not (trained.root / "metrics/baselines.json").exists()  # nothing written after
+
+
+def test_a_pr_adding_a_useless_feature_fails_the_gate_until_it_is_accepted(
+    trained: Project,
+) -> None:
+    import pandas as pd
+
+    trained.git("checkout", "-q", "-b", "pr")
+    csv = trained.root / "data" / "breast_cancer.csv"
+    frame = pd.read_csv(csv)
+    # An exact copy of a column: the trees split on the first of two equal columns, so the
+    # copy is never used and shuffling it changes nothing (importance 0, within noise).
+    frame["area_again"] = frame["worst_area"]
+    frame.to_csv(csv, index=False)
+    trained.dvc("add", "data")
+    trained.repro()
+    importance = {
+        r["feature"]: r
+        for r in json.loads((trained.root / "metrics" / "importance.json").read_text())
+    }
+    assert importance["area_again"]["importance"] == 0.0
+    trained.commit("the area once more")
+    gate = trained.cli("gate", "--base", "main", check=False)
+    assert gate.returncode == 1
+    assert "new feature(s) ['area_again'] add nothing measurable" in gate.stdout
+
+    trained.set_params(**{"gate.accepted_weak_features": ["area_again"]})
+    trained.commit("keep it: the next PR uses it")
+    gate = trained.cli("gate", "--base", "main", check=False)
+    assert "['area_again'] are within noise but accepted" in gate.stdout
+    assert "add nothing measurable" not in gate.stdout

@@ -103,7 +103,10 @@ def test_staleness_impact_scores_each_version_on_todays_split(
     markdown = (project.root / "staleness.md").read_text()
     assert "| version | stages | registered | age (days) | roc_auc at registration" in markdown
     assert f"roc_auc change per 30 days of age: {slope:+.4f}" in markdown
-    assert "no limit set (registry.max_staleness_drop)" in markdown
+    # on by default: the latest version (none in prod) is judged, and today equals registration
+    assert "worse by -0.0000 since registration, within registry.max_staleness_drop = 0.02" in (
+        markdown
+    )
     assert project.git("status", "--porcelain").stdout == ""  # both files are ignored
 
     code, out, result = staleness(project, "LAST=1", make=True)
@@ -144,6 +147,13 @@ def test_the_limit_fails_when_the_prod_model_lost_more_than_allowed(
     project.set_params(**{"registry.max_staleness_drop": -1})
     code, out, _ = staleness(project)
     assert code == 2 and "params.yaml: registry.max_staleness_drop" in out, out
+    project.set_params(**{"registry.max_staleness_drop": None})  # report only
+    code, out, _ = staleness(project)
+    assert (
+        code == 0
+        and "no limit set (registry.max_staleness_drop)"
+        in (project.root / "staleness.md").read_text()
+    ), out
 
 
 def test_a_version_whose_model_is_in_neither_cache_nor_remote_is_a_clear_error(

@@ -54,3 +54,23 @@ def test_the_drop_rule_decides_whether_a_drop_within_noise_fails_and_says_so() -
     # within max_drop nothing changes, whatever the reading
     small = {**BASE, "roc_auc": 0.945}
     assert gate.check("roc_auc", small, BASE, significant, reading="PR worse").passed
+
+
+def test_a_new_feature_within_noise_fails_unless_accepted_by_name() -> None:
+    result = gate.GateResult()
+    gate.new_feature_rule(result, ["noise", "useful"], ["noise", "old_weak"], RULES)
+    assert not result.passed and "new feature(s) ['noise'] add nothing" in result.failures[0]
+    assert "gate.accepted_weak_features" in result.failures[0]
+
+    accepted = RULES.model_copy(update={"accepted_weak_features": ["noise"]})
+    result = gate.GateResult()
+    gate.new_feature_rule(result, ["noise"], ["noise"], accepted)
+    assert result.passed and "accepted" in result.notes[0]
+    off = RULES.model_copy(update={"new_features_must_help": False})
+    result = gate.GateResult()
+    gate.new_feature_rule(result, ["noise"], ["noise"], off)
+    assert result.passed and not result.notes
+    # features BASE already had are the report's business, not this rule's
+    result = gate.GateResult()
+    gate.new_feature_rule(result, [], ["old_weak"], RULES)
+    assert result.passed
