@@ -1,7 +1,6 @@
-"""Read the raw dataset, work out the feature columns, split it reproducibly.
+"""Read the raw dataset and work out the feature columns (the split is core/split.py).
 
-Only pandas and numpy are imported here: the split is a seeded per-stratum permutation
-rather than scikit-learn's, which would add a second of imports to every prepare run.
+Only pandas and numpy are imported here, to keep every prepare run's imports short.
 """
 
 from __future__ import annotations
@@ -276,11 +275,13 @@ def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:
 
 
 def feature_names(columns: list[Any], params: Params) -> list[Any]:
-    """The feature columns by name: those params lists, else every column but the target
-    and data.drop (resolve_features then sorts them by dtype)."""
+    """The feature columns by name: those params lists, else every column but the target,
+    data.drop and the split key (resolve_features then sorts them by dtype)."""
     dp = params.data
     listed = dp.features.numeric + dp.features.categorical
-    names = listed or [c for c in columns if c != dp.target and c not in dp.drop]
+    # The key of a stable or group split identifies rows, so it is no feature unless listed.
+    key = params.split.key if params.split.method in ("stable", "group") else None
+    names = listed or [c for c in columns if c not in (dp.target, key) and c not in dp.drop]
     if ROW_ID in [*names, dp.target]:
         raise UserError(
             dp.path,
@@ -370,35 +371,3 @@ def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
         "clean those values (they make the column text), or list the column under "
         "data.features.categorical in params.yaml if it is text",
     )
-
-
-def _strata(target: pd.Series, params: Params) -> NDArray[Any]:
-    if not params.split.stratify:
-        return np.zeros(len(target), dtype=np.int64)
-    if params.is_classification:
-        return pd.factorize(target, sort=True)[0]
-    # Regression: stratify on quantile bins of the target so both splits span its range.
-    bins = max(1, min(10, len(target) // 20))
-    return pd.qcut(target.rank(method="first"), q=bins, labels=False).to_numpy()
-
-
-def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Deterministic (stratified) train/test split; both keep the original row number."""
-    frame = frame.reset_index(drop=True)
-    frame.insert(0, ROW_ID, np.arange(len(frame), dtype=np.int64))
-    rng = np.random.default_rng(params.seed)
-    strata = _strata(frame[params.data.target], params)
-    test_mask = np.zeros(len(frame), dtype=bool)
-    for stratum in np.unique(strata):
-        rows = np.flatnonzero(strata == stratum)
-        n_test = round(len(rows) * params.split.test_size)
-        test_mask[rng.permutation(rows)[:n_test]] = True
-    train, test = frame[~test_mask], frame[test_mask]
-    if train.empty or test.empty:
-        raise UserError(
-            "params.yaml",
-            "split.test_size",
-            f"split leaves {len(train)} train and {len(test)} test rows",
-            "use more data or a test_size between 0.1 and 0.5",
-        )
-    return train.reset_index(drop=True), test.reset_index(drop=True)

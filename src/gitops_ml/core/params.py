@@ -112,9 +112,40 @@ class DataParams(Section):
         return format_of(path) or declared or "csv"
 
 
+SplitMethod = Literal["random", "stable", "group", "time"]
+KEYED_SPLITS = ("group", "time")  # methods that need split.key
+
+
 class SplitParams(Section):
+    """How prepare holds out the test rows (gitops_ml.core.split; docs/adapting.md)."""
+
     test_size: Fraction = 0.2
+    # Exact class (or target-quantile) shares in both splits: only a permutation of all rows
+    # can promise that, so it applies to method random alone.
     stratify: bool = True
+    method: SplitMethod = "random"
+    # The column stable (optional: null hashes each row's values), group and time split by.
+    key: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SplitParams:
+        if self.method in KEYED_SPLITS and not self.key:
+            what = "the latest rows by" if self.method == "time" else "whole groups by"
+            raise ValueError(
+                f"key is required by method {self.method!r}, which holds out {what} that "
+                "column; set split.key to a column of the data"
+            )
+        if self.method == "random" and self.key is not None:
+            raise ValueError(
+                "key applies to methods stable, group and time; remove it, or set split.method"
+            )
+        if self.method != "random" and self.stratify and "stratify" in self.model_fields_set:
+            raise ValueError(
+                f"stratify is exact only for method 'random': {self.method!r} places each row "
+                "by its own key or time, so class shares are kept only approximately; set "
+                "split.stratify: false (or remove it)"
+            )
+        return self
 
 
 class ContractParams(Section):
@@ -382,6 +413,16 @@ class Params(Section):
             raise ValueError(
                 "gate.max_opportunity_gap is set but no evaluate.slices entry has "
                 "`sensitive: true`; mark the protected attribute's slice"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_split_key(self) -> Params:
+        key = self.split.key
+        if key is not None and key == self.data.target:
+            raise ValueError(
+                f"split.key {key!r} is the target: the split would hold out whole classes "
+                "or the highest values; use an id, a group or a time column"
             )
         return self
 

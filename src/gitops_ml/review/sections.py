@@ -10,7 +10,7 @@ from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
 from gitops_ml.evaluation.significance import Significance
 from gitops_ml.review.base import is_number
 from gitops_ml.review.compare import Comparison, changed_params
-from gitops_ml.review.datadiff import DataDiff
+from gitops_ml.review.datadiff import DataDiff, SplitOverlap
 
 MISSING = "—"
 MAX_PARAM_ROWS = 30
@@ -196,30 +196,81 @@ def data_section(diff: DataDiff) -> str:
         lines.append("- No data files changed (the split or the preparation did).")
     lines += ["", "| rows | BASE | PR |", "|---|---:|---:|"]
     lines += [f"| {name} | {fmt(old)} | {fmt(new)} |" for name, old, new in diff.rows]
+    changes = diff.row_changes
+    if changes is not None:
+        lines += [
+            "",
+            f"Rows of the data: **{fmt(changes.added)} added or changed**, "
+            f"{fmt(changes.removed)} removed or changed, {fmt(changes.unchanged)} unchanged "
+            f"(matched by their values in the {changes.columns} columns both files have).",
+        ]
     schema = [f"- Column added: `{c}`" for c in diff.columns_added]
     schema += [f"- Column removed: `{c}`" for c in diff.columns_removed]
     schema += [f"- Column retyped: `{c}` {a} → {b}" for c, a, b in diff.retyped]
     lines += ["", "**Schema:**", "", *(schema or ["- No schema changes."])]
-    if diff.drift:
-        lines += [
-            "",
-            "**Drift per column** (top movers first; PSI above 0.2 is a large shift):",
-            "",
-            "| column | kind | PSI | KS / χ² p-value | missing BASE → PR |",
-            "|---|---|---:|---:|---:|",
-        ]
-        for d in diff.drift[:MAX_DRIFT_ROWS]:
-            pvalue = d.ks_pvalue if d.kind == "numeric" else d.chi2_pvalue
-            test = "KS" if d.kind == "numeric" else "χ²"
-            lines.append(
-                f"| `{d.column}` | {d.kind} | {fmt(d.psi)} | {test} {_pvalue(pvalue)} | "
-                f"{d.missing_ref:.1%} → {d.missing_cur:.1%} |"
-            )
-        if len(diff.drift) > MAX_DRIFT_ROWS:
-            lines.append(f"\n… and {len(diff.drift) - MAX_DRIFT_ROWS} columns that moved less.")
+    lines += _drift_lines(diff)
+    lines += _overlap_lines(diff.overlap)
     if diff.notes:
         lines += ["", *[f"- {note}" for note in diff.notes]]
     return "\n".join(lines)
+
+
+def _drift_lines(diff: DataDiff) -> list[str]:
+    """The added or changed rows against BASE's data, over the PR model's features."""
+    if diff.row_changes is not None and diff.row_changes.added == 0:
+        return ["", "No rows were added or changed, so there is no drift to show."]
+    if not diff.drift:
+        return []
+    rows = f"the {fmt(diff.row_changes.added)} " if diff.row_changes else "the "
+    lines = [
+        "",
+        f"**Drift of {rows}added or changed rows against BASE's data**, over the PR model's "
+        f"{len(diff.drift)} feature columns (top movers first; PSI above 0.2 is a large shift):",
+        "",
+        "| column | kind | PSI | KS / χ² p-value | missing BASE → PR |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for d in diff.drift[:MAX_DRIFT_ROWS]:
+        pvalue = d.ks_pvalue if d.kind == "numeric" else d.chi2_pvalue
+        test = "KS" if d.kind == "numeric" else "χ²"
+        lines.append(
+            f"| `{d.column}` | {d.kind} | {fmt(d.psi)} | {test} {_pvalue(pvalue)} | "
+            f"{d.missing_ref:.1%} → {d.missing_cur:.1%} |"
+        )
+    if len(diff.drift) > MAX_DRIFT_ROWS:
+        lines.append(f"\n… and {len(diff.drift) - MAX_DRIFT_ROWS} columns that moved less.")
+    return lines
+
+
+def _overlap_lines(overlap: SplitOverlap | None) -> list[str]:
+    """Where BASE's test and train rows went: a leak warning when BASE's train rows are
+    now test rows (the random split reshuffles when rows are added)."""
+    if overlap is None:
+        return []
+    lines = [
+        "",
+        "**Split overlap** (rows matched by their values):",
+        "",
+        f"- BASE's test rows still in the PR's test split: {fmt(overlap.still_test)} of "
+        f"{fmt(overlap.base_test)} (the PR's test split has {fmt(overlap.pr_test)} rows)",
+        f"- BASE's test rows the PR trains on: {fmt(overlap.test_to_train)}",
+        f"- BASE's train rows in the PR's test split: {fmt(overlap.train_to_test)}",
+    ]
+    if overlap.train_to_test:
+        fix = (
+            "Set `split.method: stable` in params.yaml (docs/adapting.md): added rows then "
+            "never move existing ones."
+            if overlap.pr_method == "random"
+            else f"The `{overlap.pr_method}` split moved them: did its key, the seed or the "
+            "feature columns change?"
+        )
+        lines += [
+            "",
+            f"> ⚠️ **{fmt(overlap.train_to_test)} rows BASE trained on are test rows of the "
+            "PR**: BASE's model has seen them, so scoring it on the PR's test split flatters "
+            f"it, and the two test scores are measured on different rows. {fix}",
+        ]
+    return lines
 
 
 def pipeline_section(cmp: Comparison) -> str:

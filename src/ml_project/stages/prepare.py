@@ -1,4 +1,4 @@
-"""prepare: raw data -> data contract -> seeded (stratified) split -> Parquet."""
+"""prepare: raw data -> data contract -> seeded split (split.method) -> Parquet."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from gitops_ml.checks import contract
-from gitops_ml.core import config, data, params, process
+from gitops_ml.core import config, data, params, process, split
 from gitops_ml.core.atomic import atomic_path
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import exit_on_user_error
@@ -19,9 +19,10 @@ def _checked_parts(p: params.Params) -> tuple[FeatureSpec, pd.DataFrame, pd.Data
     spec = data.resolve_features(frame, p)
     contract.enforce(frame, p, spec)
     keep = [*spec.columns, spec.target]
-    if list(frame.columns) != keep:
-        frame = frame[keep]
-    train, test = data.split(frame, p)
+    read = split.needed(keep, p)  # the split key is read, and dropped unless a feature
+    if list(frame.columns) != read:
+        frame = frame[read]
+    train, test = split.split(frame, p, keep)
     return spec, train, test
 
 

@@ -1,4 +1,4 @@
-"""Feature inference and the seeded, stratified split."""
+"""Reading the data and inferring its features (the split: test_split.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gitops_ml.core import data, params
+from gitops_ml.core import data, params, split
 from gitops_ml.core.config import ROW_ID
 from gitops_ml.core.errors import UserError
 
@@ -43,29 +43,6 @@ def test_features_are_inferred_from_dtypes_without_target_or_dropped_columns() -
     assert spec.numeric == ["a"]
     assert spec.categorical == ["flag", "city"]
     assert spec.target == "y"
-
-
-def test_split_is_identical_for_the_same_seed_and_disjoint() -> None:
-    p = make_params()
-    train1, test1 = data.split(frame(), p)
-    train2, test2 = data.split(frame(), p)
-    pd.testing.assert_frame_equal(train1, train2)
-    pd.testing.assert_frame_equal(test1, test2)
-    assert set(train1[ROW_ID]).isdisjoint(test1[ROW_ID])
-    assert len(train1) + len(test1) == 400
-
-
-def test_split_keeps_class_proportions() -> None:
-    source = frame()
-    _, test = data.split(source, make_params())
-    expected = (source["y"] == "rare").mean()
-    assert abs((test["y"] == "rare").mean() - expected) < 0.02
-
-
-def test_regression_split_spans_the_target_range() -> None:
-    source = frame().assign(y=np.arange(400, dtype=float))
-    _, test = data.split(source, make_params("regression"))
-    assert test["y"].min() < 40 and test["y"].max() > 360
 
 
 def test_read_parquet_gives_the_frame_pandas_gives(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -185,7 +162,7 @@ def test_a_data_column_named_like_the_row_number_is_refused_unless_dropped() -> 
     dropped = make_params()
     dropped.data.drop.append(ROW_ID)
     spec = data.resolve_features(rows, dropped)
-    train, test = data.split(rows[[*spec.columns, spec.target]], dropped)
+    train, test = split.split(rows[[*spec.columns, spec.target]], dropped)
     assert len(train) + len(test) == len(rows)
 
 
