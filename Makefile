@@ -26,7 +26,7 @@ export ITERATIVE_DO_NOT_TRACK := 1
 export GTO_NO_ANALYTICS := 1
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: help setup lock check data repro test test-workflows lint benchmark benchmark-pr format clean-venv
+.PHONY: help setup lock check data repro exp test test-workflows lint benchmark benchmark-pr format clean-venv
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -62,6 +62,17 @@ data: setup ## make data/ match data.dvc: dvc pull when the remote is reachable,
 
 repro: data check ## set everything up and run the pipeline (dvc repro)
 	$(BIN)/dvc repro
+
+# SET: params.yaml values as "key=value key=value" (YAML 1.2 values; quote a string that
+# reads as a number: 'data.positive_class="1"'); NAME: the experiment's name; EXP_ARGS: more
+# `dvc exp run` options (--queue, --temp). Through the environment, like every value here.
+SET      ?=
+NAME     ?=
+EXP_ARGS ?=
+export SET NAME EXP_ARGS
+
+exp: data ## set params.yaml values (comments, quotes kept), then dvc exp run: SET="k=v ..." NAME= EXP_ARGS=
+	$(PY) -m gitops_ml exp --set "$$SET" $${NAME:+--name "$$NAME"} --exp-args "$$EXP_ARGS"
 
 test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for serial)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
