@@ -29,7 +29,6 @@ class Assignment:
 
     path: tuple[str | int, ...]
     value: Any
-    text: str  # as written, for messages
 
     @property
     def key(self) -> str:
@@ -60,7 +59,7 @@ def parse_assignment(text: str, file: str) -> Assignment:
             "SET=\"'tune.params.max_iter=[50, 200]'\"",
         ) from None
     path = tuple(int(p) if p.isdigit() else p for p in parts)
-    return Assignment(path, value, text)
+    return Assignment(path, value)
 
 
 def render(value: Any, like: yaml.Node | None = None) -> str:
@@ -167,10 +166,10 @@ def _add(
         sep = ", " if parent.value else ""
         entry = f"{render(str(rest[0]))}: {render(_nested(rest, change.value))}"
         return f"{text[:at]}{entry}{sep}{text[at:]}"
-    if parent.value:  # a new first line of the section, at its keys' indentation
+    if parent.value and len(rest) < len(change.path):  # a new first line of its section
         first = parent.value[0][0].start_mark
         at, indent = _line_start(text, first.index), first.column
-    else:  # the (empty) top level: append
+    else:  # a new section: appended to the file
         at, indent = len(text), 0
         if text and not text.endswith("\n"):
             text += "\n"

@@ -69,6 +69,15 @@ def test_a_key_left_at_its_default_is_added_as_one_line_of_its_section() -> None
     assert raw["serving"]["passthrough"] == ["id"]
 
 
+def test_a_missing_section_is_appended_to_the_file() -> None:
+    text = "# my params\nseed: 1\ndata:\n  target: y\n"
+    after = edited(text, "serving.passthrough=[customer_id]", "serving.unseen_category=flag")
+    assert after == (
+        "# my params\nseed: 1\ndata:\n  target: y\n"
+        "serving:\n  unseen_category: flag\n  passthrough: [customer_id]\n"
+    )
+
+
 def test_flow_lists_and_list_items_by_index() -> None:
     before = FIXTURE_PARAMS.read_text(encoding="utf-8")
     after = edited(before, "tune.params.max_iter=[50,300]", "evaluate.slices.0.bins=4")
