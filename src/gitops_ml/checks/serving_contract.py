@@ -15,11 +15,16 @@ about it (`FeatureSpec.ranges`, `FeatureSpec.complete`):
 `serving.on_violation` decides what happens: `refuse` (the default) fails with every rule
 broken, its rows and the fix; `flag` scores every row and says in a `contract_violations`
 column what each row broke, so a batch job can keep the good rows and route the rest.
+Unseen categories follow `serving.unseen_category` when it is set: `refuse`, `flag`, or
+`unknown`, which scores the row as the model's encoder treats a category it never saw (no
+one-hot column set; a missing value for HistGradientBoosting's native categories), so
+one new shop name does not stop a nightly batch of a million rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,6 +79,17 @@ class Violations:
             )
             out.append(UserError(file, column, problem, self.fixes[(column, rule)]))
         return out
+
+    def extend(self, other: Violations) -> None:
+        for (column, rule), mask in other.hits.items():
+            self.add(column, rule, mask, other.fixes[(column, rule)])
+
+    def per_column(self) -> dict[str, int]:
+        """Rows that broke a rule, per column."""
+        counts: dict[str, int] = {}
+        for (column, _), mask in self.hits.items():
+            counts[column] = counts.get(column, 0) + int(mask.sum())
+        return counts
 
     def per_row(self) -> list[str]:
         """For each row, '; '-joined `column: rule` it broke ('' when none)."""
@@ -165,13 +181,9 @@ def _schema_file_rules(
             found.add(column, f"a category not listed in {name}", unlisted, fix)
 
 
-def violations(
-    frame: pd.DataFrame, spec: FeatureSpec, p: Params, categories: dict[str, set[str]]
-) -> Violations:
-    """Every rule every row of `frame` breaks; `categories` are those the model learned."""
+def unseen_categories(frame: pd.DataFrame, categories: dict[str, set[str]]) -> Violations:
+    """Rows whose category in a column is one the model never learned (`categories`)."""
     found = Violations(len(frame))
-    _training_rules(frame, spec, p, found)
-    _schema_file_rules(frame, spec, p, found)
     for column, known in categories.items():
         unseen = never_seen(frame[column], known)
         shown = sorted(known - {MISSING_CATEGORY})[:10]
@@ -179,19 +191,52 @@ def violations(
             column,
             "a category never seen in training",
             unseen,
-            f"use one of {shown}, or retrain with data that has it",
+            f"use one of {shown}, or retrain with data that has it; serving.unseen_category: "
+            "flag or unknown scores such rows",
         )
     return found
 
 
+def violations(
+    frame: pd.DataFrame, spec: FeatureSpec, p: Params, categories: dict[str, set[str]]
+) -> Violations:
+    """Every rule every row of `frame` breaks; `categories` are those the model learned."""
+    found = Violations(len(frame))
+    _training_rules(frame, spec, p, found)
+    _schema_file_rules(frame, spec, p, found)
+    found.extend(unseen_categories(frame, categories))
+    return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `enforce` let through: each row's flags (None: no column to add) and the rows
+    with unseen categories, whatever the policy did with them."""
+
+    flags: list[str] | None
+    unseen: Violations
+
+    def summary(self) -> str:
+        """`2 with unseen categories (city: 2)`, or '' when there were none."""
+        if not self.unseen.any:
+            return ""
+        columns = ", ".join(f"{c}: {n}" for c, n in self.unseen.per_column().items())
+        return f"{self.unseen.count()} with unseen categories ({columns})"
+
+
 def enforce(
     frame: pd.DataFrame, spec: FeatureSpec, p: Params, categories: dict[str, set[str]], file: str
-) -> list[str] | None:
-    """Apply `serving.on_violation`: raise (refuse) or return each row's violations (flag);
-    None when every row keeps the contract."""
-    found = violations(frame, spec, p, categories)
-    if not found.any:
-        return None
-    if p.serving.on_violation == "refuse":
-        raise_all(found.errors(frame, file))
-    return found.per_row()
+) -> Outcome:
+    """Apply `serving.on_violation` to the contract's rules and `serving.unseen_category` to
+    unseen categories: raise what is refused (all of it at once), flag what is flagged."""
+    contract = Violations(len(frame))
+    _training_rules(frame, spec, p, contract)
+    _schema_file_rules(frame, spec, p, contract)
+    unseen = unseen_categories(frame, categories)
+    policy = p.serving.unseen_policy
+    refused, flagged = Violations(len(frame)), Violations(len(frame))
+    (refused if p.serving.on_violation == "refuse" else flagged).extend(contract)
+    if policy != "unknown":
+        (refused if policy == "refuse" else flagged).extend(unseen)
+    raise_all(refused.errors(frame, file))
+    return Outcome(flagged.per_row() if flagged.any else None, unseen)

@@ -49,6 +49,7 @@ MODEL_TESTS_FILE = CI_DIR / "model_tests.md"
 EXTRA_FILES = (FEATURE_COST_FILE, TUNE_CHECK_FILE, TRAIN_COST_FILE, MODEL_TESTS_FILE)
 
 ROW_ID = "row_id"  # original row number in the raw data; pairs test rows across commits
+PROBA_PREFIX = "proba_"  # predictions: one `proba_<class>` column per class
 
 
 def require_outputs(*paths: Path, reader: str) -> None:

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from gitops_ml.core.config import PARAMS_FILE
+from gitops_ml.core.config import PARAMS_FILE, PROBA_PREFIX, ROW_ID
 from gitops_ml.core.errors import UserError, UserErrors
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -369,11 +369,38 @@ def _number(name: str, value: Any) -> int | float:
     raise ValueError(f"{name}: candidate {value!r} is not a number")
 
 
+# Columns `make predict` writes itself: a passthrough column of the same name would hide one.
+SERVING_OUTPUT_COLUMNS = (ROW_ID, "y_true", "y_pred", "contract_violations")
+
+
 class ServingParams(Section):
-    """`make predict`: how rows that break the training data's contract are handled."""
+    """`make predict`: how rows that break the training data's contract are handled, and
+    which input columns (ids) travel to the output beside each prediction."""
 
     on_violation: Literal["refuse", "flag"] = "refuse"
     range_margin: NonNegative | None = 0.5  # training-range widths allowed beyond min/max
+    # A category the model never saw: refuse the batch, flag the row, or score it as the
+    # encoder's unknown category; null: as on_violation says.
+    unseen_category: Literal["refuse", "flag", "unknown"] | None = None
+    passthrough: list[str] = []
+
+    @field_validator("passthrough")
+    @classmethod
+    def _passthrough_names(cls, names: list[str]) -> list[str]:
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"columns listed twice: {twice}; list each once")
+        taken = [n for n in names if n in SERVING_OUTPUT_COLUMNS or n.startswith(PROBA_PREFIX)]
+        if taken:
+            raise ValueError(
+                f"{taken} would clash with the prediction columns ({', '.join(SERVING_OUTPUT_COLUMNS)}, "
+                f"{PROBA_PREFIX}<class>); rename the column in the input, or leave it out"
+            )
+        return names
+
+    @property
+    def unseen_policy(self) -> Literal["refuse", "flag", "unknown"]:
+        return self.unseen_category or self.on_violation
 
 
 class Params(Section):

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+# re-exported: the predictions' readers import it from here
+from gitops_ml.core.config import PROBA_PREFIX as PROBA_PREFIX
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-PROBA_PREFIX = "proba_"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ code as evaluate (`predict.score`), so what is served is what was tested. `make 
 then holds every row to the training data's contract (serving_contract.py: infinities,
 ranges, missing values, the schema file, unseen categories) and refuses or flags the rows
 that break it, as `serving.on_violation` says. A category the model never saw would
-otherwise be silently ignored by the one-hot encoder, and the prediction be a guess.
+otherwise be silently ignored by the one-hot encoder, and the prediction be a guess:
+`serving.unseen_category` refuses, flags or knowingly scores such rows, and the closing
+line counts them per column. `serving.passthrough` copies the input's id columns beside
+each prediction, so the output joins back to the rows it scored.
 """
 
 from __future__ import annotations
@@ -158,6 +161,28 @@ def write_output(frame: pd.DataFrame, path: Path) -> None:
             frame.to_csv(tmp, index=False, lineterminator="\n", compression=gzip, sep=sep)
 
 
+def check_passthrough(frame: pd.DataFrame, p: params.Params, file: str) -> None:
+    """Every `serving.passthrough` column must be in the input: an id that silently went
+    missing would leave predictions nobody can join back."""
+    missing = [c for c in p.serving.passthrough if c not in frame.columns]
+    if missing:
+        shown = ", ".join(list(frame.columns)[:15])
+        raise UserError(
+            file,
+            ", ".join(missing),
+            "listed in serving.passthrough (params.yaml) but not a column of the input",
+            f"add the column to the input, or remove it from serving.passthrough; "
+            f"the input has: {shown}",
+        )
+
+
+def with_passthrough(out: pd.DataFrame, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The input's `columns` copied beside row_id, in the order listed."""
+    for offset, column in enumerate(columns, start=1):
+        out.insert(offset, column, frame[column].to_numpy())
+    return out
+
+
 def main(argv: list[str]) -> int:
     from gitops_ml.artifact import model
 
@@ -171,19 +196,24 @@ def main(argv: list[str]) -> int:
     p = params.load()
     spec = FeatureSpec.load()
     frame = read_input(args.input, p)
+    check_passthrough(frame, p, str(args.input))
     pipeline = model.load_recorded(args.model)
     check_input(frame, pipeline, spec, str(args.input), unseen_categories=False)
     categories = _categories(pipeline, spec)
-    flags = serving_contract.enforce(frame, spec, p, categories, str(args.input))
-    out = predict_frame(pipeline, frame, spec)
-    if flags is not None:
-        out[serving_contract.COLUMN] = flags
-        broken = sum(1 for f in flags if f)
+    outcome = serving_contract.enforce(frame, spec, p, categories, str(args.input))
+    out = with_passthrough(predict_frame(pipeline, frame, spec), frame, p.serving.passthrough)
+    if outcome.flags is not None:
+        out[serving_contract.COLUMN] = outcome.flags
+        broken = sum(1 for f in outcome.flags if f)
         print(
             f"predict: {broken} of {len(frame)} rows break the data contract; scored anyway "
-            f"(serving.on_violation: flag), see the {serving_contract.COLUMN} column",
+            f"(serving.on_violation / unseen_category: flag), see the "
+            f"{serving_contract.COLUMN} column",
             file=sys.stderr,
         )
     write_output(out, args.output)
-    print(f"predict: {len(frame)} rows -> {args.output}")
+    unseen = outcome.summary()
+    if unseen and p.serving.unseen_policy == "unknown":
+        unseen += ", scored as unknown (serving.unseen_category)"
+    print(f"predict: {len(frame)} rows scored -> {args.output}" + (f"; {unseen}" if unseen else ""))
     return 0

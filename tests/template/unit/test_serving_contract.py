@@ -56,7 +56,7 @@ def test_each_rule_names_its_rows_and_flag_lists_them_per_row(tmp_path: Path) ->
     )
     found = serving_contract.violations(batch, SPEC, p, CATEGORIES)
     assert found.count() == 3
-    flags = serving_contract.enforce(batch, SPEC, p, CATEGORIES, "new.csv")
+    flags = serving_contract.enforce(batch, SPEC, p, CATEGORIES, "new.csv").flags
     assert flags is not None and flags[0] == "" and flags[4] == ""
     assert flags[1].startswith("size: outside the training range [1, 5]")
     assert (
@@ -83,7 +83,8 @@ def test_refuse_raises_every_broken_rule_with_rows_values_and_fix(tmp_path: Path
     )
     assert all("\n  fix: " in text for text in rendered)
     clean = batch.assign(size=[1.0, 2.0, 3.0], weight=[1.0, 2.0, np.nan])
-    assert serving_contract.enforce(clean, SPEC, p, CATEGORIES, "new.csv") is None
+    outcome = serving_contract.enforce(clean, SPEC, p, CATEGORIES, "new.csv")
+    assert outcome.flags is None and outcome.summary() == ""
 
 
 def test_the_schema_file_rules_apply_to_served_rows(
@@ -113,3 +114,61 @@ def test_the_schema_file_rules_apply_to_served_rows(
     assert "weight: outside [0.0, 45.0] (contract.yaml): 1 of 2 rows; rows (0-based): [1]" in text
     assert "city: a category not listed in contract.yaml" in text
     assert "fix: fix the value upstream, or widen the rule in contract.yaml after review" in text
+
+
+UNSEEN = pd.DataFrame(
+    {
+        "size": [1.0, 7.5, 3.0, 4.0],  # row 1 beyond the range margin
+        "weight": [10.0, 20.0, 30.0, 40.0],
+        "city": ["a", "b", "zurich", "oslo"],
+    }
+)
+
+
+def test_unseen_categories_follow_their_own_policy_per_row(tmp_path: Path) -> None:
+    refuse = fixture_params(tmp_path, serving={"on_violation": "flag", "unseen_category": "refuse"})
+    with pytest.raises(UserError) as raised:  # refused although the range rule only flags
+        serving_contract.enforce(UNSEEN, SPEC, refuse, CATEGORIES, "new.csv")
+    assert (
+        "new.csv: city: a category never seen in training: 2 of 4 rows; rows (0-based): [2, 3]; "
+        "values: ['zurich', 'oslo']" in raised.value.render()
+    )
+    assert "size" not in raised.value.render()
+
+    flag = fixture_params(tmp_path, serving={"unseen_category": "flag", "range_margin": None})
+    outcome = serving_contract.enforce(UNSEEN, SPEC, flag, CATEGORIES, "new.csv")
+    assert outcome.flags == ["", "", *["city: a category never seen in training"] * 2]
+    assert outcome.summary() == "2 with unseen categories (city: 2)"
+
+    unknown = fixture_params(
+        tmp_path, serving={"on_violation": "flag", "unseen_category": "unknown"}
+    )
+    outcome = serving_contract.enforce(UNSEEN, SPEC, unknown, CATEGORIES, "new.csv")
+    assert outcome.flags is not None and outcome.flags[1].startswith("size: outside")
+    assert outcome.flags[2:] == ["", ""]  # scored as unknown: not a violation
+    assert outcome.summary() == "2 with unseen categories (city: 2)"
+
+
+def test_unseen_categories_default_to_the_contract_policy(tmp_path: Path) -> None:
+    p = fixture_params(tmp_path, serving={"range_margin": None})
+    assert p.serving.unseen_category is None and p.serving.unseen_policy == "refuse"
+    with pytest.raises(UserError, match="city: a category never seen"):
+        serving_contract.enforce(UNSEEN, SPEC, p, CATEGORIES, "new.csv")
+    p = fixture_params(tmp_path, serving={"on_violation": "flag", "range_margin": None})
+    assert serving_contract.enforce(UNSEEN, SPEC, p, CATEGORIES, "new.csv").flags is not None
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [
+        (["id", "id"], "columns listed twice: ['id']"),
+        (["y_pred"], "would clash with the prediction columns"),
+        (["proba_yes"], "would clash with the prediction columns"),
+    ],
+)
+def test_passthrough_names_that_would_clash_are_refused(
+    tmp_path: Path, names: list[str], problem: str
+) -> None:
+    with pytest.raises(UserError) as raised:
+        fixture_params(tmp_path, serving={"passthrough": names})
+    assert raised.value.field == "serving.passthrough" and problem in raised.value.problem
