@@ -17,6 +17,7 @@ through one `nunique` per text column: prepare runs this on every `dvc repro`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -184,6 +185,10 @@ def _fixed_role(name: str, dp: DataParams) -> Column | None:
     return None
 
 
+def _forbidden(name: str, params: Params) -> bool:
+    return any(re.search(pattern, name) for pattern in params.contract.forbidden_columns)
+
+
 def resolve(frame: pd.DataFrame, params: Params) -> Resolved:
     """Every column's role and the features that resolved; problems are collected, not
     raised, so `make init` can still check the contract and model tests of the rest.
@@ -206,6 +211,8 @@ def resolve(frame: pd.DataFrame, params: Params) -> Resolved:
         column = _fixed_role(name, dp)
         if column is None:
             column, problem = infer_one(frame[raw], name, file)
+            if problem is not None and _forbidden(name, params):
+                problem = None  # the contract refuses it (personal data), a graver message
             if problem is not None:
                 problems.append(problem)
                 column = replace(column, refused=True)

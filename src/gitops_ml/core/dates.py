@@ -69,6 +69,9 @@ def parse(series: pd.Series, column: str, file: str) -> pd.Series:
     return stamps
 
 
+_ACCESSORS = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}  # pandas' own names
+
+
 def _part(stamps: pd.Series, part: str, reference: date | None) -> pd.Series:
     value: pd.Series
     if part == "epoch_days":
@@ -77,7 +80,7 @@ def _part(stamps: pd.Series, part: str, reference: date | None) -> pd.Series:
         assert reference is not None  # DataParams refuses age_days without a reference
         value = (pd.Timestamp(reference) - stamps) / DAY
     else:
-        value = getattr(stamps.dt, part)  # year, month, dayofweek (Monday 0)...
+        value = getattr(stamps.dt, _ACCESSORS.get(part, part))  # dayofweek: Monday is 0
     return value
 
 

@@ -273,3 +273,13 @@ def test_a_listed_numeric_column_with_text_names_the_values_and_na_values(
     blanks = int((frame["TotalCharges"] == " ").sum())
     assert err.problem.startswith(f"must hold numbers, but {blanks} of 300 values are not: [' ']")
     assert "found 0." not in err.problem and "data.na_values" in err.fix
+
+
+def test_a_forbidden_column_is_left_to_the_contract_not_refused_as_an_id(tmp_path: Path) -> None:
+    frame = customers(100, seed=9, date_column=None, text_numbers=None, text_column=None)
+    frame = frame.rename(columns={"customerID": "email"})
+    raw = _params(_csv(tmp_path, frame)).model_dump()
+    p = params.parse({**raw, "contract": {"forbidden_columns": ["^email$"]}})
+    resolved = columns.resolve(data.read_raw(p), p)
+    assert resolved.problems == []  # contract.enforce names it as personal data
+    assert "email" not in resolved.spec.columns
