@@ -115,8 +115,9 @@ def check_columns(p: params.Params) -> None:
         target = data.read_column(p, p.data.target)
         if target is not None:
             found.attempt(check_task, target, p)
-    found.attempt(data.require_listed, columns, p)
-    features = found.attempt(data.feature_names, data.expanded_names(columns, p.data), p)
+    expanded = data.expanded_names(columns, p.data)
+    found.attempt(data.require_listed, [*columns, *expanded], p)  # a date part may be listed
+    features = found.attempt(data.feature_names, expanded, p)
     if features is not None:
         found.attempt(check_slice_columns, p, features, None)
     found.raise_all()

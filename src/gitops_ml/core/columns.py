@@ -120,6 +120,34 @@ def _refusal(name: str, role: Role, reason: str, file: str) -> UserError:
     )
 
 
+def _constant(name: str, present: pd.Series) -> tuple[Column, None]:
+    shown = str(present.iloc[0])[:30]
+    return Column(name, "constant", f"one value only ({shown!r})", False), None
+
+
+def _numbers(
+    series: pd.Series, present: pd.Series, name: str, file: str
+) -> tuple[Column, UserError | None]:
+    """Numbers: constant, a sequential integer id, or a numeric feature. Min and max first:
+    counting distinct values of every float column would cost most of the inference."""
+    low, high = present.min(), present.max()
+    if low == high:
+        return _constant(name, present)
+    rows = len(present)
+    if (
+        pd.api.types.is_integer_dtype(series)
+        and rows >= MIN_ID_ROWS
+        and int(high) - int(low) + 1 == rows
+        and present.nunique() == rows
+    ):
+        reason = (
+            f"unique per row ({rows:,} of {len(series):,} values), "
+            f"sequential integers {int(low)}..{int(high)}"
+        )
+        return Column(name, "id", reason, False), _refusal(name, "id", reason, file)
+    return Column(name, "numeric", f"numbers ({series.dtype})", True), None
+
+
 def infer_one(series: pd.Series, name: str, file: str) -> tuple[Column, UserError | None]:
     """The role of a column nobody listed, from its values."""
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -130,23 +158,14 @@ def infer_one(series: pd.Series, name: str, file: str) -> tuple[Column, UserErro
     present = series.dropna()
     if present.empty:
         return Column(name, "constant", "no values (all missing)", False), None
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return _numbers(series, present, name, file)
     distinct = int(present.nunique())
     if distinct == 1:
-        shown = str(present.iloc[0])[:30]
-        return Column(name, "constant", f"one value only ({shown!r})", False), None
+        return _constant(name, present)
     if pd.api.types.is_bool_dtype(series):
         return Column(name, "categorical", "true/false values", True), None
     unique = distinct == len(present) and len(present) >= MIN_ID_ROWS
-    if pd.api.types.is_numeric_dtype(series):
-        if unique and pd.api.types.is_integer_dtype(series):
-            low, high = int(present.min()), int(present.max())
-            if high - low + 1 == len(present):
-                reason = (
-                    f"unique per row ({distinct:,} of {len(series):,} values), "
-                    f"sequential integers {low}..{high}"
-                )
-                return Column(name, "id", reason, False), _refusal(name, "id", reason, file)
-        return Column(name, "numeric", f"numbers ({series.dtype})", True), None
     dirty = dirty_numbers(series, name, file)
     if dirty is not None:
         reason = "numbers, with some text values among them"
