@@ -108,7 +108,7 @@ def expand(frame: pd.DataFrame, dp: DataParams, file: str) -> pd.DataFrame:
     for column, parts in dp.dates.items():
         stamps = parse(frame[column], column, file)
         for part in parts:
-            values = _part(stamps, part, dp.date_reference)
+            values = _part(stamps, part, dp.reference_day)
             pieces[f"{column}__{part}"] = values.astype("float64").set_axis(frame.index)
     out: dict[str, pd.Series] = {}
     for name in frame.columns:

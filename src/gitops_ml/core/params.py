@@ -97,7 +97,27 @@ class DataParams(Section):
     na_values: list[str] = []
     # Date columns expanded into numeric parts, e.g. {signup_date: [year, month, age_days]}
     dates: dict[str, list[DatePart]] = {}
-    date_reference: date | None = None  # the day age_days counts back from (fixed: reproducible)
+    # The day age_days counts back from, quoted ("2025-01-01"): fixed, so runs reproduce.
+    date_reference: str | None = None
+
+    @field_validator("date_reference", mode="before")
+    @classmethod
+    def _iso_day(cls, value: Any) -> Any:
+        if isinstance(value, date):  # YAML reads an unquoted 2025-01-01 as a date
+            raise ValueError(
+                "an unquoted YAML date, which DVC cannot track as a param; write it "
+                f'quoted: date_reference: "{value.isoformat()}"'
+            )
+        if isinstance(value, str):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("not a day; write it as YYYY-MM-DD, e.g. 2025-01-01") from None
+        return value
+
+    @property
+    def reference_day(self) -> date | None:
+        return None if self.date_reference is None else date.fromisoformat(self.date_reference)
 
     @model_validator(mode="after")
     def _check(self) -> DataParams:

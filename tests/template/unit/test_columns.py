@@ -6,6 +6,7 @@ through the project's readers, as prepare and `make predict` do.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +238,12 @@ def test_a_value_that_is_no_date_is_named_with_the_fix(tmp_path: Path) -> None:
         ({"dates": {"d": ["year"]}, "drop": ["d"]}, "data.dates", "keep it in one place"),
         ({"dates": {"d": []}}, "data.dates", "lists no parts"),
         ({"na_values": [1]}, "data.na_values[0]", "string"),
+        (
+            {"date_reference": date(2025, 1, 1)},
+            "data.date_reference",
+            'quoted: date_reference: "2025-01-01"',
+        ),
+        ({"date_reference": "1 Jan 2025"}, "data.date_reference", "YYYY-MM-DD"),
     ],
 )
 def test_date_and_marker_params_are_validated(keys: dict[str, Any], field: str, text: str) -> None:
