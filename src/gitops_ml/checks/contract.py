@@ -39,7 +39,8 @@ FIXES = {
     "binary_classes": "a binary task needs exactly two target classes; use task multiclass",
     "positive_class": "set data.positive_class to one of the target's values",
     "not_nullable": "drop or fill the rows with missing values (or allow them in the contract)",
-    "numeric_dtype": "declare the column under data.features.categorical, or clean it",
+    "numeric_dtype": "if those values mean missing, list them under data.na_values in "
+    'params.yaml (e.g. data.na_values: [" ", "N/A"]); otherwise clean them',
     "integer_dtype": "clean the values shown, or declare it `dtype: numeric` in the schema file if fractions are valid",
     "boolean_dtype": "clean the column, or declare it `dtype: categorical` in the schema file",
     "in_range": "fix the values, or widen min/max in the schema file after review",
@@ -332,6 +333,12 @@ def _describe(
         shown = f"; offending rows (0-based): {rows}" if rows else ""
         value_text = f"; values: {values}" if values else ""
         problem = f"violates {check}{shown}{value_text}"
+        if rule == "numeric_dtype" and column in frame.columns:
+            count = int(not_numbers(frame[column]).sum())
+            problem = (
+                f"must hold numbers, but {count:,} of {len(frame):,} values are not: "
+                f"{values}{shown}"
+            )
         problems.append(UserError(file, column, problem, _fix(rule, schema_file)))
     return problems
 

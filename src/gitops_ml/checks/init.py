@@ -4,8 +4,10 @@ A first `make repro` on someone else's data fails late and one problem at a time
 target is misspelt, the task does not fit the target, a model test names a column of
 the sample data. This reads the data once, applies the same checks prepare and the
 model tests apply (`data.read_raw`, `contract.enforce`, `model_tests.validate`) plus
-the task-vs-target checks only a human choice can get wrong, and prints what to run
-and commit next. It changes nothing.
+the task-vs-target checks only a human choice can get wrong, and prints every column's
+role (core/columns.py: feature, id, date, text, constant...) with the reason, then what
+to run and commit next. It changes nothing. Problems come in one wave: a column
+inference refuses does not hide the contract or model-test problems of the others.
 """
 
 from __future__ import annotations
@@ -69,23 +71,28 @@ def next_steps(
 def run(path: Path = PARAMS_FILE) -> list[str]:
     """Every check, in the order a first training would hit them; returns the summary lines."""
     from gitops_ml.checks import contract, model_tests, preflight
-    from gitops_ml.core import data
+    from gitops_ml.core import columns, data
     from gitops_ml.evaluation import quality
 
     p = params_mod.load(path)
     found = Findings()  # every problem in one run: an adopter fixes them all at once
     found.attempt(preflight.run, p)  # location, header, contract file, estimator, its values
     frame = found.attempt(data.read_raw, p)
-    spec = None
+    resolved = None
     if frame is not None:  # make check skips the task when data.path is outside data/
         found.attempt(preflight.check_task, frame[p.data.target], p)
-        spec = found.attempt(data.resolve_features, frame, p)
-    if frame is not None and spec is not None:
-        found.attempt(contract.enforce, frame, p, spec)
-        found.attempt(model_tests.validate, p, spec)
-        found.attempt(quality.check_slices, p, spec)
+        resolved = found.attempt(columns.resolve, frame, p)
+    if frame is not None and resolved is not None:
+        found.errors += resolved.problems
+        found.attempt(contract.enforce, frame, p, resolved.spec)
+        # a refused column named by a model test or slice is reported once, as refused
+        found.attempt(model_tests.validate, p, resolved.hoped)
+        found.attempt(quality.check_slices, p, resolved.hoped)
+    if found.errors and resolved is not None:
+        print(f"columns of {p.data.path}:\n" + "\n".join(resolved.table()))
     found.raise_all()
-    assert frame is not None and spec is not None  # raise_all raised otherwise
+    assert frame is not None and resolved is not None  # raise_all raised otherwise
+    spec = resolved.spec
     target = frame[p.data.target]
     shape = (
         f"{target.nunique()} classes"
@@ -96,6 +103,8 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
         f"init: {p.data.path} matches {path}: {len(frame)} rows, "
         f"{len(spec.numeric)} numeric and {len(spec.categorical)} categorical features, "
         f"target {p.data.target!r} ({p.data.task}, {shape})",
+        f"columns ({resolved.summary()}):",
+        *resolved.table(),
     ]
 
 

@@ -10,6 +10,7 @@ prepared split (train/serve skew). Everything is configured in `params.yaml` und
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,13 +72,14 @@ def validate(p: params.Params, spec: FeatureSpec) -> None:
         allowed = spec.numeric if numeric else spec.columns
         if column not in allowed:
             kind = "numeric feature" if numeric else "feature"
+            more = f" and {len(allowed) - 12} more" if len(allowed) > 12 else ""
+            fix = (
+                f"use one of: {', '.join(allowed[:12])}{more}"
+                if allowed
+                else f"the model has no {kind}s: remove the entry"
+            )
             problems.append(
-                UserError(
-                    "params.yaml",
-                    field,
-                    f"{column!r} is not a {kind} of the model",
-                    f"use one of: {', '.join(allowed[:12])}",
-                )
+                UserError("params.yaml", field, f"{column!r} is not a {kind} of the model", fix)
             )
 
     item: params.Invariance | params.Directional
@@ -176,24 +178,35 @@ def _changed(s: Subject, before: NDArray[Any], after: NDArray[Any]) -> NDArray[A
     return moved
 
 
+def percent(share: float) -> str:
+    """A share as a percentage that is never rounded to 0% (or 100%) when it is not."""
+    return f"{100 * share:.3g}%"
+
+
 def invariance(s: Subject) -> list[Outcome]:
     outcomes = []
     rng = np.random.default_rng(s.p.seed)
     before = np.asarray(s.pipeline.predict(s.test[s.spec.columns]))
-    for item in s.p.model_tests.invariance:
+    for i, item in enumerate(s.p.model_tests.invariance):
         column = s.test[item.column]
         noisy = s.test.assign(
             **{item.column: column + rng.normal(0.0, item.noise * column.std(), len(column))}
         )
         after = np.asarray(s.pipeline.predict(noisy[s.spec.columns]))
-        share = float(np.mean(_changed(s, before, after)))
-        outcomes.append(
-            Outcome(
-                f"invariance: noise {item.noise} std on {item.column}",
-                share <= item.max_changed_fraction,
-                f"{share:.1%} of predictions changed (allowed {item.max_changed_fraction:.1%})",
-            )
+        changed = int(np.sum(_changed(s, before, after)))
+        share = changed / max(len(before), 1)
+        key = f"model_tests.invariance[{i}].max_changed_fraction"
+        ok = share <= item.max_changed_fraction
+        detail = (
+            f"{changed:,} of {len(before):,} predictions changed ({percent(share)}; "
+            f"allowed {percent(item.max_changed_fraction)} by {key})"
         )
+        if not ok:
+            detail += (
+                f"; if {item.column} may move a few predictions, raise {key} in params.yaml "
+                f"(default 0.0) to at least {math.ceil(share * 10_000) / 10_000:g}"
+            )
+        outcomes.append(Outcome(f"invariance: noise {item.noise} std on {item.column}", ok, detail))
     return outcomes
 
 

@@ -2,7 +2,9 @@
 
 Beyond the params themselves: the estimator and its hyperparameters, the contract file
 (and that editing it re-runs prepare), where data.path points, the data's header and
-whether the task fits the target's values (that column alone is read).
+whether the task fits the target's values (that column alone is read). Independent
+problems are reported together. On success it prints the count of columns per role, and
+those it will not use, from the data's first rows (core/columns.py; `make init` shows all).
 """
 
 from __future__ import annotations
@@ -109,13 +111,38 @@ def check_columns(p: params.Params) -> None:
     if not Path(p.data.path).is_file():
         return
     columns = data.column_names(p)
-    data.require_target(columns, p)
-    data.require_listed(columns, p)
-    target = data.read_column(p, p.data.target)
-    if target is not None:
-        check_task(target, p)
-    features = [c for c in data.feature_names(columns, p) if c not in p.data.drop]
-    check_slice_columns(p, features, None)
+    found = Findings()  # a misspelt target does not hide a misspelt feature or slice
+    found.attempt(data.require_target, columns, p)
+    if not found.errors:
+        target = data.read_column(p, p.data.target)
+        if target is not None:
+            found.attempt(check_task, target, p)
+    expanded = data.expanded_names(columns, p.data)
+    found.attempt(data.require_listed, [*columns, *expanded], p)  # a date part may be listed
+    features = found.attempt(data.feature_names, expanded, p)
+    if features is not None:
+        found.attempt(check_slice_columns, p, features, None)
+    found.raise_all()
+
+
+SAMPLE_ROWS = 10_000  # what `make check` reads to count the roles: prepare reads all
+
+
+def role_summary(p: params.Params) -> str | None:
+    """`12 numeric, 1 id...; not used: ...` from the first rows of the data; None when it
+    cannot be read yet (prepare and `make init` then say why, with every row)."""
+    from gitops_ml.core import columns, data
+
+    path = Path(p.data.path)
+    if not path.is_file():
+        return None
+    try:
+        frame = data.read_head(p, SAMPLE_ROWS)
+        resolved = columns.resolve(frame, p)
+    except Exception:  # pandas and pyarrow raise many types; prepare names the problem
+        return None
+    note = f" ({len(resolved.problems)} to decide: run `make init`)" if resolved.problems else ""
+    return f"columns in the first {len(frame):,} rows: {resolved.summary()}{note}"
 
 
 def check_contract_is_a_dependency(p: params.Params) -> None:
@@ -142,9 +169,11 @@ def run(p: params.Params) -> None:
     from gitops_ml.review.tune import check_tune_section
 
     found = Findings()  # every problem in one run
-    for data_check in (check_location, check_data_file, check_columns):
-        if not found.errors:  # each needs the one before it to have passed
-            found.attempt(data_check, p)
+    found.attempt(check_location, p)
+    before = len(found.errors)
+    found.attempt(check_data_file, p)
+    if len(found.errors) == before:  # the columns need data.path to name a file
+        found.attempt(check_columns, p)
     found.attempt(load_schema_file, p)  # a broken contract file stops make repro here
     found.attempt(check_contract_is_a_dependency, p)
     found.attempt(build_estimator, p)  # imports the estimator, checks its hyperparameters
@@ -159,4 +188,7 @@ def main(argv: list[str]) -> int:
     p = params.load()
     run(p)
     print(f"params.yaml: ok ({p.data.task}, {p.model.estimator})")
+    summary = role_summary(p)
+    if summary:
+        print(summary)
     return 0

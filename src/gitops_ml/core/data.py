@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from gitops_ml.core.config import FEATURES_FILE, ROW_ID, require_outputs
-from gitops_ml.core.errors import UserError
-from gitops_ml.core.params import CsvOptions, Params
+from gitops_ml.core.errors import UserError, raise_all
+from gitops_ml.core.params import CsvOptions, DataParams, Params
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -111,7 +111,7 @@ def check_header(path: Path, sep: str, encoding: str) -> list[str]:
     return header
 
 
-def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
+def _read_csv(path: Path, options: CsvOptions, na_values: list[str]) -> pd.DataFrame:
     header = check_header(path, options.sep, options.encoding)
     seen = next((s for s in (";", "\t", "|", ",") if s in header[0] and s != options.sep), None)
     if len(header) == 1 and seen:
@@ -122,7 +122,9 @@ def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
             f"the file looks {seen!r}-separated: set data.csv.sep in params.yaml",
         )
     try:
-        return pd.read_csv(path, sep=options.sep, encoding=options.encoding)
+        return pd.read_csv(
+            path, sep=options.sep, encoding=options.encoding, na_values=na_values or None
+        )
     except UnicodeDecodeError as err:  # a bad byte after the header
         raise UserError(
             str(path),
@@ -137,7 +139,9 @@ def _read_csv(path: Path, options: CsvOptions) -> pd.DataFrame:
         ) from None
 
 
-def read_bytes(payload: bytes, name: str, file_format: str, options: CsvOptions) -> pd.DataFrame:
+def read_bytes(
+    payload: bytes, name: str, file_format: str, options: CsvOptions | DataParams
+) -> pd.DataFrame:
     """`read_table` for a file's bytes read from git or DVC (another revision's data)."""
     import tempfile
 
@@ -175,10 +179,55 @@ def release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def read_table(path: Path, file_format: str, options: CsvOptions) -> pd.DataFrame:
-    """Read a CSV or Parquet file, turning every common problem into a UserError."""
+def read_table(path: Path, file_format: str, options: CsvOptions | DataParams) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every common problem into a UserError.
+
+    Given the `data:` params (not only their `csv:` options), the frame is what the model's
+    rows look like: data.na_values read as missing, data.dates expanded into their parts.
+    Every reader of raw rows (prepare, predict, drift, the data diff) comes through here.
+    """
+    dp = options if isinstance(options, DataParams) else None
+    csv_options = dp.csv if dp else options
+    assert isinstance(csv_options, CsvOptions)
+    na_values = dp.na_values if dp else []
+    frame = _read_file(path, file_format, csv_options, na_values)
+    if dp is None:
+        return frame
+    from gitops_ml.core.dates import expand
+
+    return expand(mark_missing(frame, na_values), dp, str(path))
+
+
+def mark_missing(frame: pd.DataFrame, na_values: list[str]) -> pd.DataFrame:
+    """data.na_values in text columns as missing (the CSV reader already did the exact
+    matches; Parquet text is done here), and whitespace-only cells when " " is listed. A
+    column left holding only numbers becomes numeric, as a CSV reader would have read it."""
+    if not na_values:
+        return frame
+    blank = any(v.strip() == "" for v in na_values)
+    markers = set(na_values)
+    for column in frame.columns:
+        series = frame[column]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        hits = text.isin(markers).fillna(False)
+        if blank:
+            hits |= text.str.strip().eq("").fillna(False)
+        if not bool(hits.any()):
+            continue
+        cleaned = series.mask(hits.to_numpy(dtype=bool))
+        numbers = pd.to_numeric(cleaned, errors="coerce")
+        whole = numbers.notna() | cleaned.isna()
+        frame[column] = numbers if bool(whole.all()) else cleaned
+    return frame
+
+
+def _read_file(
+    path: Path, file_format: str, options: CsvOptions, na_values: list[str]
+) -> pd.DataFrame:
     if file_format != "parquet":
-        return _read_csv(path, options)
+        return _read_csv(path, options, na_values)
     try:
         frame = read_parquet(path)
     except Exception as err:  # pyarrow raises several types for a corrupt file
@@ -204,7 +253,7 @@ def read_raw(params: Params) -> pd.DataFrame:
             f"{dp.path!r} does not exist",
             "run `make data` (or `dvc pull`), or point data.path at your CSV/Parquet file",
         )
-    frame = read_table(path, dp.file_format, dp.csv)
+    frame = read_table(path, dp.file_format, dp)
     require_target([str(c) for c in frame.columns], params)
     return frame
 
@@ -231,13 +280,43 @@ def read_column(params: Params, name: str) -> pd.Series | None:
     dp = params.data
     try:
         if dp.file_format == "parquet":
-            return read_parquet(Path(dp.path), columns=[name])[name]
+            return mark_missing(read_parquet(Path(dp.path), columns=[name]), dp.na_values)[name]
         options = dp.csv
-        return pd.read_csv(dp.path, sep=options.sep, encoding=options.encoding, usecols=[name])[
-            name
-        ]
+        frame = pd.read_csv(
+            dp.path,
+            sep=options.sep,
+            encoding=options.encoding,
+            usecols=[name],
+            na_values=dp.na_values or None,
+        )
+        column: pd.Series = mark_missing(frame, dp.na_values)[name]
+        return column
     except Exception:  # pandas and pyarrow raise many types; prepare names the problem
         return None
+
+
+def read_head(params: Params, rows: int) -> pd.DataFrame:
+    """The first `rows` rows of data.path, read as `read_raw` reads them (missing markers,
+    date parts): a cheap look at the columns for `make check`."""
+    dp = params.data
+    path = Path(dp.path)
+    if dp.file_format == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows))
+        frame: pd.DataFrame = batch.to_pandas()
+    else:
+        options = dp.csv
+        frame = pd.read_csv(
+            path,
+            sep=options.sep,
+            encoding=options.encoding,
+            nrows=rows,
+            na_values=dp.na_values or None,
+        )
+    from gitops_ml.core.dates import expand
+
+    return expand(mark_missing(frame, dp.na_values), dp, dp.path)
 
 
 def require_target(columns: list[str], params: Params) -> None:
@@ -257,7 +336,7 @@ def require_target(columns: list[str], params: Params) -> None:
     )
 
 
-def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:
+def listed_kind_problems(frame: pd.DataFrame, params: Params) -> list[UserError]:
     """A categorical column must hold text or categories: codes stored as numbers would meet
     a text fill value for missing entries deep inside scikit-learn."""
     numeric = [
@@ -265,23 +344,46 @@ def _check_listed_kinds(frame: pd.DataFrame, params: Params) -> None:
         for c in params.data.features.categorical
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
     ]
-    if numeric:
-        raise UserError(
+    if not numeric:
+        return []
+    return [
+        UserError(
             "params.yaml",
             "data.features.categorical",
             f"{numeric} hold numbers in {params.data.path}",
             "list them under data.features.numeric, or store their values as text",
         )
+    ]
+
+
+def expanded_names(columns: list[Any], dp: DataParams) -> list[Any]:
+    """A raw file's column names as the model's rows have them: each data.dates column
+    replaced by its parts (what `read_table` does to the frame)."""
+    out: list[Any] = []
+    for column in columns:
+        if column in dp.dates:
+            out += [f"{column}__{part}" for part in dp.dates[column]]
+        else:
+            out.append(column)
+    return out
 
 
 def feature_names(columns: list[Any], params: Params) -> list[Any]:
-    """The feature columns by name: those params lists, else every column but the target,
-    data.drop and the split key (resolve_features then sorts them by dtype)."""
+    """The candidate feature columns by name (`columns` as `expanded_names` gives them):
+    with data.features.infer, every column but the target, data.drop and the split key;
+    without, the listed ones and the date parts. The columns module then sorts them into
+    roles."""
     dp = params.data
-    listed = dp.features.numeric + dp.features.categorical
+    parts = list(dp.date_parts)
     # The key of a stable or group split identifies rows, so it is no feature unless listed.
     key = params.split.key if params.split.method in ("stable", "group") else None
-    names = listed or [c for c in columns if c not in (dp.target, key) and c not in dp.drop]
+    listed = dp.features.numeric + dp.features.categorical
+    if dp.features.infer:
+        names = [
+            c for c in columns if c != dp.target and c not in dp.drop and (c != key or c in listed)
+        ]
+    else:
+        names = listed + parts
     if ROW_ID in [*names, dp.target]:
         raise UserError(
             dp.path,
@@ -293,11 +395,12 @@ def feature_names(columns: list[Any], params: Params) -> list[Any]:
 
 
 def require_listed(columns: list[Any], params: Params) -> None:
-    """Every column params.yaml names under data.features and data.drop is in the data."""
+    """Every column params.yaml names under data.features, data.drop and data.dates is in
+    the data (`columns`: the raw header, or a frame whose dates are expanded)."""
     dp = params.data
-    missing = [
-        c for c in dp.features.numeric + dp.features.categorical + dp.drop if c not in columns
-    ]
+    present = set(columns) | {src for name, (src, _) in dp.date_parts.items() if name in columns}
+    named = dp.features.numeric + dp.features.categorical + dp.drop + list(dp.dates)
+    missing = [c for c in named if c not in present]
     if not missing:
         return
     text = [str(c) for c in columns]
@@ -305,9 +408,18 @@ def require_listed(columns: list[Any], params: Params) -> None:
     hints = [
         f"{c[0]!r}" + (f" for {m!r}" if len(missing) > 1 else "") for m, c in close.items() if c
     ]
+    keys = [
+        key
+        for key, names in (
+            ("data.features", dp.features.numeric + dp.features.categorical),
+            ("data.drop", dp.drop),
+            ("data.dates", list(dp.dates)),
+        )
+        if set(names) & set(missing)
+    ]
     raise UserError(
         "params.yaml",
-        "data.features" if set(missing) - set(dp.drop) else "data.drop",
+        ", ".join(keys),
         f"columns not in {dp.path}: {missing}"
         + (f" (did you mean {', '.join(hints)}?)" if hints else ""),
         "fix the names or remove them from params.yaml",
@@ -315,23 +427,13 @@ def require_listed(columns: list[Any], params: Params) -> None:
 
 
 def resolve_features(frame: pd.DataFrame, params: Params) -> FeatureSpec:
-    """Use the columns listed in params; infer the rest from dtypes when none are listed."""
-    dp = params.data
-    require_listed(list(frame.columns), params)
-    names = feature_names(list(frame.columns), params)
-    listed = dp.features.numeric + dp.features.categorical
-    if listed:
-        _check_listed_kinds(frame, params)
-        return FeatureSpec(list(dp.features.numeric), list(dp.features.categorical), dp.target)
-    numeric: list[str] = []
-    categorical: list[str] = []
-    for column in names:
-        is_num = pd.api.types.is_numeric_dtype(frame[column])
-        is_bool = pd.api.types.is_bool_dtype(frame[column])
-        if not (is_num or is_bool):
-            _refuse_dirty_numbers(frame[column], str(column), dp.path)
-        (numeric if is_num and not is_bool else categorical).append(str(column))
-    return FeatureSpec(numeric, categorical, dp.target)
+    """The model's columns: listed ones keep their kind, the rest are inferred from their
+    values (gitops_ml.core.columns); every column inference refuses is reported at once."""
+    from gitops_ml.core.columns import resolve
+
+    resolved = resolve(frame, params)
+    raise_all(resolved.problems)
+    return resolved.spec
 
 
 DIRTY_NUMBERS = 0.9  # a text column whose values are at least this share numbers
@@ -345,29 +447,35 @@ def not_numbers(series: pd.Series) -> pd.Series:
     return series.notna() & pd.to_numeric(series, errors="coerce").isna()
 
 
-def _refuse_dirty_numbers(series: pd.Series, column: str, path: str) -> None:
-    """A numeric column with a few values that are not numbers ("12,000", "n/a") reads as
-    text, and inference would make it categorical: the model then knows each number seen
-    in training as a category and refuses every new one. Stop and name those values."""
+def dirty_numbers(series: pd.Series, column: str, path: str) -> UserError | None:
+    """A numeric column with a few values that are not numbers ("12,000", "n/a", " ") reads
+    as text, and inference would make it categorical: the model then knows each number seen
+    in training as a category and refuses every new one. The error names those values."""
     if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
-        return  # pandas categoricals (from Parquet) are text on purpose
+        return None  # pandas categoricals (from Parquet) are text on purpose
     present = series.dropna()
     sample = present.head(1000)
     if sample.empty or 1 - not_numbers(sample).mean() < DIRTY_NUMBERS:
-        return
+        return None
     text = not_numbers(present)
     share = 1 - float(text.mean())
     if not text.any() or share < DIRTY_NUMBERS:
-        return
+        return None
     bad = present[text]
     # frames here come straight from a data file (unique RangeIndex): get_loc gives an int,
     # never the slice or mask pandas-stubs also allows for duplicated labels
     rows = [int(series.index.get_loc(i)) for i in bad.index[:5]]  # type: ignore[arg-type]
-    raise UserError(
+    return UserError(
         path,
         column,
-        f"{share:.1%} of its values are numbers, but some are not: "
+        f"{share:.1%} of its values are numbers, but {int(text.sum()):,} are not: "
         f"{list(bad.astype(str).unique()[:5])} in rows (0-based) {rows}",
-        "clean those values (they make the column text), or list the column under "
-        "data.features.categorical in params.yaml if it is text",
+        f"if those values mean missing, list them under data.na_values in params.yaml "
+        f"(e.g. data.na_values: {_yaml_list(bad)}); otherwise clean them. Listing the column "
+        "as categorical would make every number a category the model cannot generalise from",
     )
+
+
+def _yaml_list(values: pd.Series) -> str:
+    """Up to five distinct values as a YAML flow list, quoted: `[" ", "N/A"]`."""
+    return "[" + ", ".join(json.dumps(str(v)) for v in values.unique()[:5]) + "]"

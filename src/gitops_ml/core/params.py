@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -49,14 +50,25 @@ class Section(BaseModel):
 
 
 class Features(Section):
+    """Listed columns take the kind they are listed under. `infer: true` (the default) infers
+    every other column (bar the target, data.drop and data.dates) from its values; `infer:
+    false` makes the two lists the whole feature set (docs/columns.md)."""
+
     numeric: list[str] = []
     categorical: list[str] = []
+    infer: bool = True
 
 
 class CsvOptions(Section):
     sep: str = ","
     encoding: str = "utf-8"
 
+
+# What a date column listed under data.dates becomes: one numeric feature per part, named
+# `<column>__<part>` (gitops_ml.core.dates). age_days counts days before data.date_reference.
+DatePart = Literal[
+    "year", "quarter", "month", "day", "dayofweek", "dayofyear", "hour", "epoch_days", "age_days"
+]
 
 FileFormat = Literal["csv", "parquet"]
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz")
@@ -80,6 +92,32 @@ class DataParams(Section):
     features: Features = Features()
     drop: list[str] = []
     csv: CsvOptions = CsvOptions()
+    # Values that mean "missing" in text cells (e.g. [" ", "N/A", "?"]), besides pandas'
+    # defaults (empty, NA, NaN...). Listing " " also makes every whitespace-only cell missing.
+    na_values: list[str] = []
+    # Date columns expanded into numeric parts, e.g. {signup_date: [year, month, age_days]}
+    dates: dict[str, list[DatePart]] = {}
+    # The day age_days counts back from, quoted ("2025-01-01"): fixed, so runs reproduce.
+    date_reference: str | None = None
+
+    @field_validator("date_reference", mode="before")
+    @classmethod
+    def _iso_day(cls, value: Any) -> Any:
+        if isinstance(value, date):  # YAML reads an unquoted 2025-01-01 as a date
+            raise ValueError(
+                "an unquoted YAML date, which DVC cannot track as a param; write it "
+                f'quoted: date_reference: "{value.isoformat()}"'
+            )
+        if isinstance(value, str):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("not a day; write it as YYYY-MM-DD, e.g. 2025-01-01") from None
+        return value
+
+    @property
+    def reference_day(self) -> date | None:
+        return None if self.date_reference is None else date.fromisoformat(self.date_reference)
 
     @model_validator(mode="after")
     def _check(self) -> DataParams:
@@ -97,7 +135,41 @@ class DataParams(Section):
             raise ValueError(f"columns listed as both numeric and categorical: {sorted(overlap)}")
         if self.target in self.features.numeric + self.features.categorical + self.drop:
             raise ValueError(f"target {self.target!r} must not also be a feature or dropped")
+        if not self.features.infer and not self.features.numeric + self.features.categorical:
+            raise ValueError(
+                "features.infer is false but no feature is listed; list columns under "
+                "data.features.numeric/categorical, or set data.features.infer: true"
+            )
+        self._check_dates()
         return self
+
+    def _check_dates(self) -> None:
+        listed = [*self.features.numeric, *self.features.categorical, *self.drop, self.target]
+        for column, parts in self.dates.items():
+            if not parts:
+                raise ValueError(f"dates: {column!r} lists no parts; e.g. [year, month, dayofweek]")
+            if column in listed:
+                raise ValueError(
+                    f"dates: {column!r} is also the target, a listed feature or dropped; "
+                    "keep it in one place (data.dates makes its parts the features)"
+                )
+            if "age_days" in parts and self.date_reference is None:
+                raise ValueError(
+                    f"dates: {column!r} asks for age_days, which needs a fixed day to count "
+                    "from; set data.date_reference (e.g. 2025-01-01), or use epoch_days"
+                )
+            twice = sorted({p for p in parts if parts.count(p) > 1})
+            if twice:
+                raise ValueError(f"dates: {column!r} lists {twice} twice; keep one of each")
+
+    @property
+    def date_parts(self) -> dict[str, tuple[str, str]]:
+        """Each derived column's name -> (date column, part), in params order."""
+        return {
+            f"{column}__{part}": (column, part)
+            for column, parts in self.dates.items()
+            for part in parts
+        }
 
     @property
     def file_format(self) -> FileFormat:

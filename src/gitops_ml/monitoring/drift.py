@@ -48,7 +48,7 @@ def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
     """A file path, or a git revision whose `data.path` is read through DVC."""
     path = Path(reference)
     if path.is_file():
-        return data.read_table(path, p.data.format_of_file(path), p.data.csv)
+        return data.read_table(path, p.data.format_of_file(path), p.data)
     from dvc.api import DVCFileSystem
 
     try:
@@ -63,7 +63,7 @@ def read_reference(reference: str, p: params.Params) -> pd.DataFrame:
             "pass a data file, or a commit/tag whose data is in the DVC cache or remote "
             "(`make data` or `dvc pull` fetches HEAD's)",
         ) from None
-    return data.read_bytes(payload, p.data.path, p.data.file_format, p.data.csv)
+    return data.read_bytes(payload, p.data.path, p.data.file_format, p.data)
 
 
 def default_reference() -> tuple[str, str]:
@@ -90,7 +90,7 @@ def read_current(current: str, p: params.Params) -> pd.DataFrame:
     path = Path(current)
     if not path.is_file():
         raise UserError("CURRENT", current, "file does not exist", "pass a CSV or Parquet file")
-    return data.read_table(path, p.data.format_of_file(path), p.data.csv)
+    return data.read_table(path, p.data.format_of_file(path), p.data)
 
 
 def _need_columns(frame: pd.DataFrame, columns: list[str], label: str) -> None:

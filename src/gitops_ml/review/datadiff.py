@@ -103,12 +103,12 @@ def _file_changes(base_rev: str, diff: DataDiff) -> None:
 
 
 def read_table(payload: bytes, settings: dict[str, Any]) -> pd.DataFrame:
-    """Read raw data bytes with one side's `data:` params (format, separator, encoding),
-    through the reader prepare uses."""
+    """Read raw data bytes with one side's `data:` params (format, separator, encoding,
+    missing markers, date parts), through the reader prepare uses."""
     from gitops_ml.core.data import read_bytes
 
     side = params.DataParams.model_validate(settings)
-    return read_bytes(payload, side.path, side.file_format, side.csv)
+    return read_bytes(payload, side.path, side.file_format, side)
 
 
 def _raw(side: Side, params: dict[str, Any] | None, diff: DataDiff) -> pd.DataFrame | None:

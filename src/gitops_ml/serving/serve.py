@@ -30,7 +30,7 @@ def read_input(path: Path, p: params.Params) -> pd.DataFrame:
     """Read a file with the raw data's layout; the target column is optional here."""
     if not path.is_file():
         raise UserError(str(path), "(file)", "does not exist", "pass an existing CSV or Parquet")
-    return data.read_table(path, p.data.format_of_file(path), p.data.csv)
+    return data.read_table(path, p.data.format_of_file(path), p.data)
 
 
 def _categories(pipeline: Any, spec: FeatureSpec) -> dict[str, set[str]]:
