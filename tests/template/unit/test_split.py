@@ -197,4 +197,5 @@ def test_the_key_of_a_stable_or_group_split_is_no_inferred_feature_unless_listed
             },
         }
     )
-    assert data.feature_names(columns, listed) == ["customer", "a"]
+    # listed, the key is a feature; the other columns are still inferred (data.features.infer)
+    assert data.feature_names(columns, listed) == ["customer", "a", "city"]
