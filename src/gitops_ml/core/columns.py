@@ -32,7 +32,7 @@ from gitops_ml.core.data import (
 )
 from gitops_ml.core.dates import date_style
 from gitops_ml.core.errors import UserError
-from gitops_ml.core.params import DataParams, Params
+from gitops_ml.core.params import Params
 
 Role = Literal[
     "numeric", "categorical", "derived", "date", "id", "text", "constant", "target", "dropped"
@@ -186,8 +186,9 @@ def infer_one(series: pd.Series, name: str, file: str) -> tuple[Column, UserErro
     return Column(name, "categorical", f"text: {distinct:,} distinct values", True), None
 
 
-def _fixed_role(name: str, dp: DataParams) -> Column | None:
+def _fixed_role(name: str, params: Params) -> Column | None:
     """A column whose role params.yaml decides, without looking at its values."""
+    dp = params.data
     if name == dp.target:
         return Column(name, "target", "data.target", False)
     if name in dp.drop:
@@ -196,6 +197,8 @@ def _fixed_role(name: str, dp: DataParams) -> Column | None:
         return Column(name, "numeric", "listed under data.features.numeric", True)
     if name in dp.features.categorical:
         return Column(name, "categorical", "listed under data.features.categorical", True)
+    if name == params.row_key:
+        return Column(name, "dropped", f"key of the {params.split.method} split (split.key)", False)
     if name in dp.date_parts:
         source, part = dp.date_parts[name]
         return Column(name, "derived", f"{part} of {source} (data.dates)", True)
@@ -227,7 +230,7 @@ def resolve(frame: pd.DataFrame, params: Params) -> Resolved:
         if source and not any(c.name == source for c in columns):
             parts = ", ".join(dp.dates[source])
             columns.append(Column(source, "date", f"expanded by data.dates into {parts}", False))
-        column = _fixed_role(name, dp)
+        column = _fixed_role(name, params)
         if column is None:
             column, problem = infer_one(frame[raw], name, file)
             if problem is not None and _forbidden(name, params):

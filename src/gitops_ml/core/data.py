@@ -375,8 +375,7 @@ def feature_names(columns: list[Any], params: Params) -> list[Any]:
     roles."""
     dp = params.data
     parts = list(dp.date_parts)
-    # The key of a stable or group split identifies rows, so it is no feature unless listed.
-    key = params.split.key if params.split.method in ("stable", "group") else None
+    key = params.row_key
     listed = dp.features.numeric + dp.features.categorical
     if dp.features.infer:
         names = [

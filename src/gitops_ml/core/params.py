@@ -529,6 +529,12 @@ class Params(Section):
     def is_classification(self) -> bool:
         return self.data.task != "regression"
 
+    @property
+    def row_key(self) -> str | None:
+        """The key of a stable or group split: it names rows, so it is no feature unless
+        listed under data.features (a time split's key may well be one)."""
+        return self.split.key if self.split.method in ("stable", "group") else None
+
 
 def metrics_for(task: str) -> tuple[str, ...]:
     return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS

@@ -290,3 +290,21 @@ def test_a_forbidden_column_is_left_to_the_contract_not_refused_as_an_id(tmp_pat
     resolved = columns.resolve(data.read_raw(p), p)
     assert resolved.problems == []  # contract.enforce names it as personal data
     assert "email" not in resolved.spec.columns
+
+
+def test_the_key_of_a_stable_split_is_named_as_such_and_never_refused_as_an_id(
+    tmp_path: Path,
+) -> None:
+    path = _csv(tmp_path, customers(300, seed=4))
+    keys = {k: v for k, v in CLEAN.items() if k != "drop"}
+    base = _params(path, **keys, drop=["notes"]).model_dump()
+    keyed = params.parse({**base, "split": {"method": "stable", "key": "customerID"}})
+    resolved = columns.resolve(data.read_raw(keyed), keyed)
+    assert not resolved.problems
+    assert _roles(resolved)["customerID"] == ("dropped", "key of the stable split (split.key)")
+    assert "customerID" not in resolved.spec.columns
+    # without the split, the same column is an id the inference refuses
+    plain = params.parse({**base})
+    assert any(
+        "customerID" in str(e) for e in columns.resolve(data.read_raw(plain), plain).problems
+    )
