@@ -70,6 +70,7 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     """Every check, in the order a first training would hit them; returns the summary lines."""
     from gitops_ml.checks import contract, model_tests, preflight
     from gitops_ml.core import data
+    from gitops_ml.core.estimator import check_target
     from gitops_ml.evaluation import quality
 
     p = params_mod.load(path)
@@ -79,6 +80,7 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     spec = None
     if frame is not None:  # make check skips the task when data.path is outside data/
         found.attempt(preflight.check_task, frame[p.data.target], p)
+        found.attempt(check_target, p, frame[p.data.target])  # log of a zero target
         spec = found.attempt(data.resolve_features, frame, p)
     if frame is not None and spec is not None:
         found.attempt(contract.enforce, frame, p, spec)

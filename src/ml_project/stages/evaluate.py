@@ -68,6 +68,8 @@ def main() -> None:
         for name, value in values.items():
             live.log_metric(name, value, plot=False)
         log_plots(live, scored, p.data.task, positive)
+    for name, rows in metrics.plot_tables(scored, p.data.task, positive).items():
+        write_text(config.PLOTS_DIR / f"{name}.json", json.dumps(rows, indent=2) + "\n")
     latency = latency_ms(pipeline, test[spec.columns], p.evaluate.latency_rows, p.seed)
     runtime = {"latency_ms_per_1000_rows": latency}
     write_text(config.RUNTIME_FILE, json.dumps(runtime, indent=2) + "\n")
