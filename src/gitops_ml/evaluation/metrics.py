@@ -123,6 +123,11 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 }
 
 
+def bar_name(metric: str) -> str:
+    """What gate.floor is for this metric: a floor when higher is better, else a ceiling."""
+    return "floor" if HIGHER_IS_BETTER.get(metric, True) else "ceiling"
+
+
 def compute(scored: Scored, names: tuple[str, ...], positive: object = None) -> dict[str, float]:
     """Compute the named metrics; `positive` is the positive class of a binary task."""
     if positive is None and len(scored.classes) == 2:
