@@ -74,3 +74,32 @@ def test_log_of_a_target_with_zeros_is_refused_with_the_key_and_log1p(template: 
     out = init.stdout + init.stderr
     assert init.returncode != 0
     assert "model.target_transform" in out and "5 of 400" in out and "log1p" in out
+
+
+def test_a_chosen_threshold_and_calibration_reach_the_metrics_and_pass_the_model_tests(
+    trained: Project,
+) -> None:
+    default = trained.metrics()
+    assert "threshold" not in default  # no option set: today's metrics, no new key
+    directional = trained.read_params()["model_tests"]["directional"]
+    for rule in directional:  # three fold models averaged move more rows than the single
+        rule["max_violations"] = 0.1  # model's 5% allowance for mean_concave_points (7%)
+    trained.set_params(
+        **{
+            "model.threshold": {"criterion": "f1"},
+            "model.calibration": "sigmoid",
+            "model.cv": 3,
+            "model_tests.directional": directional,
+        }
+    )
+    trained.make("check")
+    assert trained.repro() == trained.stages_from("train")
+
+    values = trained.metrics()
+    assert 0.0 < values["threshold"] < 1.0
+    assert values["f1"] >= default["f1"] - 0.05  # thresholded labels, a sane F1
+    out = trained.make("test-model").stdout  # serving path, invariance, skew: the wrapped model
+    assert "quality floor: roc_auc=" in out
+    predictions = pd.read_parquet(trained.root / "artifacts/eval/predictions.parquet")
+    positive = predictions["proba_malignant"] >= values["threshold"]
+    assert (positive == (predictions["y_pred"] == "malignant")).all()
