@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # The machinery's tests' params: the sample configuration the template ships, kept here so
 # the team's params.yaml can change freely.
 FIXTURE_PARAMS = REPO_ROOT / "tests" / "template" / "fixtures" / "params.yaml"
-MODEL = "classifier"  # the model artifact the template's dvc.yaml declares
+MODEL = "model"  # the model artifact the template's dvc.yaml declares
 DAY = 86400
 VENV_BIN = Path(sys.executable).parent
 

@@ -26,7 +26,16 @@ TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy.sparse", "collections")
 # partial of some helper), so each one a model may reference is named here. HistGradient-
 # Boosting with categorical features keeps a partial(check_array); skops vets the wrapped
 # function on its own, so trusting partial itself admits nothing new.
-TRUSTED_FUNCTIONS = frozenset({"sklearn.utils.validation.check_array"})
+# A threshold chosen on the train split (params.yaml model.threshold: {criterion: ...})
+# keeps the scorer it was chosen by: the criteria's metric functions, which only compute.
+# A target transform keeps NumPy ufuncs (log1p/expm1), which skops trusts itself.
+TRUSTED_FUNCTIONS = frozenset(
+    {
+        "sklearn.utils.validation.check_array",
+        "sklearn.metrics._classification.f1_score",
+        "sklearn.metrics._classification.balanced_accuracy_score",
+    }
+)
 TRUSTED_TYPES = frozenset({"functools.partial"})
 _TEST_MODULES = re.compile(r"(^|\.)_?(tests?|testing)(\.|$)")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -72,6 +72,7 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     """Every check, in the order a first training would hit them; returns the summary lines."""
     from gitops_ml.checks import contract, model_tests, preflight
     from gitops_ml.core import columns, data
+    from gitops_ml.core.estimator import check_target
     from gitops_ml.evaluation import quality
 
     p = params_mod.load(path)
@@ -81,6 +82,7 @@ def run(path: Path = PARAMS_FILE) -> list[str]:
     resolved = None
     if frame is not None:  # make check skips the task when data.path is outside data/
         found.attempt(preflight.check_task, frame[p.data.target], p)
+        found.attempt(check_target, p, frame[p.data.target])  # log of a zero target
         resolved = found.attempt(columns.resolve, frame, p)
     if frame is not None and resolved is not None:
         found.errors += resolved.problems

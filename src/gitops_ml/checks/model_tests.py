@@ -1,11 +1,12 @@
 """`make test-model`: tests of the trained model itself, run after `dvc repro` and on every PR.
 
 In the spirit of the ML Test Score: the model file loads safely and clears the gate's
-floor on the test split; it ignores perturbations declared irrelevant (invariance);
-it moves the way the user declared when a feature rises (directional); every feature
-declared required is actually used; latency, size and serving memory stay under absolute
-limits; and scoring a raw CSV row through the serving path gives the same answer as the
-prepared split (train/serve skew). Everything is configured in `params.yaml` under `model_tests:`.
+floor (a ceiling for rmse, mae, log_loss) on the test split; it ignores perturbations
+declared irrelevant (invariance); it moves the way the user declared when a feature
+rises (directional); every feature declared required is actually used; latency, size
+and serving memory stay under absolute limits; and scoring a raw CSV row through the
+serving path gives the same answer as the prepared split (train/serve skew). Everything
+is configured in `params.yaml` under `model_tests:`.
 """
 
 from __future__ import annotations
@@ -110,9 +111,10 @@ def quality_floor(s: Subject) -> Outcome:
     values = metrics.compute(scored, (primary,), positive)
     floor_only = s.p.gate.model_copy(update={"max_latency_growth": None, "max_size_growth": None})
     result = gate.check(primary, values, None, floor_only)
-    floor = "no gate.floor set" if s.p.gate.floor is None else f"floor {s.p.gate.floor}"
-    detail = f"{primary}={values[primary]:.4f} on {len(s.test)} test rows ({floor})"
-    return Outcome("quality floor", result.passed, detail if result.passed else result.verdict)
+    bar = metrics.bar_name(primary)  # rmse, mae, log_loss: gate.floor is a ceiling
+    limit = "no gate.floor set" if s.p.gate.floor is None else f"{bar} {s.p.gate.floor}"
+    detail = f"{primary}={values[primary]:.4f} on {len(s.test)} test rows ({limit})"
+    return Outcome(f"quality {bar}", result.passed, detail if result.passed else result.verdict)
 
 
 def latency(s: Subject) -> Outcome:

@@ -130,3 +130,108 @@ def fixed_threads(threads: int) -> Iterator[None]:
             os.environ.pop("OMP_NUM_THREADS", None)
         else:
             os.environ["OMP_NUM_THREADS"] = before
+
+
+# What each target transform needs of the target, and the inverse that puts predictions
+# back on the target's scale (so every metric is on the original scale).
+TRANSFORMS: dict[str, tuple[str, str, float]] = {
+    # name: (forward ufunc, inverse ufunc, targets must be greater than this)
+    "log": ("log", "exp", 0.0),
+    "log1p": ("log1p", "expm1", -1.0),
+}
+
+
+def check_target(params: Params, target: Any) -> None:
+    """Refuse a target the transform cannot take (log of 0), before anything is fitted."""
+    import numpy as np
+
+    name = params.model.target_transform
+    if name is None:
+        return
+    bound = TRANSFORMS[name][2]
+    values = np.asarray(target, dtype=float)
+    bad = int(np.sum(~(values > bound)))
+    if bad:
+        fix = (
+            "use target_transform: log1p (targets >= 0), or null"
+            if name == "log" and np.nanmin(values) >= 0
+            else "use target_transform: null (the target has values log1p cannot take)"
+        )
+        raise UserError(
+            "params.yaml",
+            "model.target_transform",
+            f"{name} needs every {params.data.target!r} value > {bound:g}; {bad} of "
+            f"{len(values)} are not (min {np.nanmin(values):.4g})",
+            fix,
+        )
+
+
+def finish(params: Params, pipeline: Any) -> Any:
+    """The team's pipeline with its final estimator wrapped as the model section asks.
+
+    The wrappers are the machinery's, not the team's builder's: every consumer (the train
+    stage, the PR checks) builds through here and so fits the same model. Only the final
+    step is wrapped, so the preprocessing still runs once before the estimator fits
+    (the train stage's memory path). With none of the options set the pipeline is
+    returned untouched: the same model bytes as before the options existed.
+    """
+    m = params.model
+    if m.target_transform is None and m.threshold is None and m.calibration is None:
+        return pipeline
+    steps = getattr(pipeline, "steps", None)
+    if steps is None:
+        return wrap(params, pipeline)
+    name, estimator = steps[-1]
+    steps[-1] = (name, wrap(params, estimator))
+    return pipeline
+
+
+def wrap(params: Params, estimator: Any) -> Any:
+    """TransformedTargetRegressor, CalibratedClassifierCV and a threshold classifier,
+    seeded, with `model.cv` stratified folds of the train split."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    m = params.model
+    if m.target_transform is not None:
+        from sklearn.compose import TransformedTargetRegressor
+
+        forward, inverse, _ = TRANSFORMS[m.target_transform]
+        return TransformedTargetRegressor(
+            regressor=estimator, func=getattr(np, forward), inverse_func=getattr(np, inverse)
+        )
+    folds = StratifiedKFold(n_splits=m.cv, shuffle=True, random_state=params.seed)
+    if m.calibration is not None:
+        from sklearn.calibration import CalibratedClassifierCV
+
+        estimator = CalibratedClassifierCV(estimator, method=m.calibration, cv=folds)
+    if m.threshold is None:
+        return estimator
+    positive = params.data.positive_class
+    if isinstance(m.threshold, float):
+        from sklearn.model_selection import FixedThresholdClassifier
+
+        return FixedThresholdClassifier(
+            estimator, threshold=m.threshold, pos_label=positive, response_method="predict_proba"
+        )
+    from sklearn.metrics import balanced_accuracy_score, f1_score, make_scorer
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    scoring = (
+        make_scorer(f1_score, pos_label=positive)
+        if m.threshold.criterion == "f1"
+        else make_scorer(balanced_accuracy_score)
+    )
+    return TunedThresholdClassifierCV(
+        estimator, scoring=scoring, cv=folds, random_state=params.seed
+    )
+
+
+def decision_threshold(model: Any) -> float | None:
+    """The probability threshold a fitted model predicts the positive class from, when the
+    model section set one (fixed or chosen on the train split); else None."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    chosen = getattr(final, "best_threshold_", None)
+    if chosen is None and type(final).__name__ == "FixedThresholdClassifier":
+        chosen = final.threshold
+    return None if chosen is None else float(chosen)

@@ -74,5 +74,9 @@ def pipeline_builder(path: Path = PYPROJECT) -> Builder:
 
 
 def build_pipeline(params: Params, spec: FeatureSpec) -> Any:
-    """An unfitted pipeline from the team's builder, as the train stage builds it."""
-    return pipeline_builder()(params, spec)
+    """An unfitted pipeline from the team's builder, as the train stage builds it: its final
+    estimator wrapped as params.yaml's model section asks (target transform, calibration,
+    threshold), by the machinery rather than by the team's builder."""
+    from gitops_ml.core.estimator import finish
+
+    return finish(params, pipeline_builder()(params, spec))

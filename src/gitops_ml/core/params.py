@@ -245,6 +245,15 @@ class ContractParams(Section):
         return self
 
 
+THRESHOLD_CRITERIA = ("f1", "balanced_accuracy")
+
+
+class ThresholdChoice(Section):
+    """A decision threshold chosen on the train split by cross-validation, not fixed."""
+
+    criterion: Literal["f1", "balanced_accuracy"]
+
+
 class ModelParams(Section):
     estimator: str
     params: dict[str, Any] = {}
@@ -253,6 +262,39 @@ class ModelParams(Section):
     # Threads for fitting (OpenMP and BLAS). Sums split across threads add up in another
     # order, so the model's bytes depend on the count: fixed here, not taken from the machine.
     threads: Annotated[int, Field(ge=1, le=256)] = 2
+    # Regression: fit on log(y) or log1p(y), predict back on the original scale.
+    target_transform: Literal["log", "log1p"] | None = None
+    # Binary: predict the positive class from this probability on (a number), or from the
+    # threshold that maximises `criterion` over `cv` folds of the train split.
+    threshold: float | ThresholdChoice | None = None
+    # Binary: calibrate the probabilities (Platt's sigmoid or isotonic) over `cv` folds.
+    calibration: Literal["sigmoid", "isotonic"] | None = None
+    cv: Annotated[int, Field(ge=2, le=20)] = 5  # folds for threshold choice and calibration
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, value: Any) -> Any:
+        """A number strictly between 0 and 1, or {criterion: ...}: one message for either."""
+        choices = ", ".join(THRESHOLD_CRITERIA)
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            unknown = sorted(str(k) for k in set(value) - {"criterion"})
+            if unknown:
+                raise ValueError(f"unknown key(s) {unknown}; the only key is criterion")
+            if value.get("criterion") not in THRESHOLD_CRITERIA:
+                raise ValueError(
+                    f"criterion {value.get('criterion')!r} is not one of {choices}; "
+                    "e.g. threshold: {criterion: f1}"
+                )
+            return ThresholdChoice(criterion=value["criterion"])
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1:
+            return float(value)
+        raise ValueError(
+            "must be a probability strictly between 0 and 1 (e.g. 0.3) or a criterion to "
+            f"choose it on the train split ({{criterion: f1}}, criteria: {choices}); "
+            "e.g. threshold: 0.3 or threshold: {criterion: f1}"
+        )
 
     @field_validator("estimator")
     @classmethod
@@ -522,6 +564,28 @@ class Params(Section):
             raise ValueError(
                 f"split.key {key!r} is the target: the split would hold out whole classes "
                 "or the highest values; use an id, a group or a time column"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_model_options(self) -> Params:
+        """Target transform fits regression only; threshold and calibration binary only."""
+        m, task = self.model, self.data.task
+        if m.target_transform is not None and task != "regression":
+            raise ValueError(
+                f"model.target_transform applies to data.task 'regression' only (data.task is "
+                f"{task!r}); remove it"
+            )
+        for key, value in (("threshold", m.threshold), ("calibration", m.calibration)):
+            if value is not None and task != "binary":
+                raise ValueError(
+                    f"model.{key} applies to data.task 'binary' only (data.task is {task!r}); "
+                    "remove it"
+                )
+        if m.threshold is not None and self.data.positive_class is None:
+            raise ValueError(
+                "model.threshold needs data.positive_class (the class whose probability it "
+                "cuts), which is not set; set data.positive_class"
             )
         return self
 

@@ -124,6 +124,11 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 }
 
 
+def bar_name(metric: str) -> str:
+    """What gate.floor is for this metric: a floor when higher is better, else a ceiling."""
+    return "floor" if HIGHER_IS_BETTER.get(metric, True) else "ceiling"
+
+
 def compute(scored: Scored, names: tuple[str, ...], positive: object = None) -> dict[str, float]:
     """Compute the named metrics; `positive` is the positive class of a binary task."""
     if positive is None and len(scored.classes) == 2:
@@ -144,6 +149,66 @@ def resolve_positive(classes: list[Any], configured: object) -> object:
 def primary_value(scored: Scored, metric: str, positive_class: object) -> float:
     """One metric of one model's scores, with params' positive_class matched to its classes."""
     return compute(scored, (metric,), resolve_positive(scored.classes, positive_class))[metric]
+
+
+CALIBRATION_BINS = 10
+REGRESSION_BINS = 5
+PLOT_DIGITS = 6
+
+
+def plot_tables(scored: Scored, task: str, positive: object) -> dict[str, list[dict[str, Any]]]:
+    """The plots dvc.yaml names, under the same file names and fields for every task, so
+    switching data.task needs no edit there (a missing file is a "failed to load" warning).
+
+    calibration: rows sorted by score in equal-count bins, mean score against the mean
+    outcome: P(positive) against the positive rate (binary), top-class probability against
+    accuracy (multiclass), prediction against the actual value (regression).
+    confusion: actual against predicted label; for regression, the target's quantile bins.
+    """
+    score, outcome = _score_and_outcome(scored, task, positive)
+    order = np.argsort(score, kind="stable")
+    calibration = [
+        {
+            "predicted": round(float(score[chunk].mean()), PLOT_DIGITS),
+            "observed": round(float(outcome[chunk].mean()), PLOT_DIGITS),
+        }
+        for chunk in np.array_split(order, min(CALIBRATION_BINS, len(order)))
+        if len(chunk)
+    ]
+    actual: Any = scored.y_true
+    predicted: Any = scored.y_pred
+    if task == "regression":
+        actual, predicted = _quantile_labels(scored.y_true, scored.y_pred)
+    confusion = [
+        {"actual": str(a), "predicted": str(p)} for a, p in zip(actual, predicted, strict=True)
+    ]
+    return {"calibration": calibration, "confusion": confusion}
+
+
+def _score_and_outcome(s: Scored, task: str, positive: object) -> tuple[NDArray[Any], NDArray[Any]]:
+    if task == "regression":
+        return s.y_pred.astype(float), s.y_true.astype(float)
+    correct = (s.y_pred == s.y_true).astype(float)
+    if task == "binary":
+        is_positive = (s.y_true == positive).astype(float)
+        if s.proba is None:  # no probabilities: the predicted label is the only score
+            return (s.y_pred == positive).astype(float), is_positive
+        return _positive_scores(s, positive), is_positive
+    top = s.proba.max(axis=1) if s.proba is not None else np.ones(len(correct))
+    return top, correct
+
+
+def _quantile_labels(y_true: NDArray[Any], y_pred: NDArray[Any]) -> tuple[list[str], list[str]]:
+    """Actual and predicted values as the actual values' quantile bins, e.g. `2: 87-140`."""
+    truth = y_true.astype(float)
+    inner = np.unique(np.quantile(truth, np.linspace(0, 1, REGRESSION_BINS + 1)[1:-1]))
+    bounds = [float(truth.min()), *inner.tolist(), float(truth.max())]
+    names = [f"{i + 1}: {bounds[i]:.4g}-{bounds[i + 1]:.4g}" for i in range(len(bounds) - 1)]
+
+    def label(values: NDArray[Any]) -> list[str]:
+        return [names[i] for i in np.searchsorted(inner, values.astype(float), side="right")]
+
+    return label(truth), label(y_pred)
 
 
 def from_predictions(frame: pd.DataFrame) -> Scored:

@@ -26,7 +26,7 @@ class Source:
     """Where a model comes from: a commit, and how to call it in messages."""
 
     commit: str
-    label: str  # "classifier v1.2.0" or "commit 1a2b3c4d5e6f"
+    label: str  # "model v1.2.0" or "commit 1a2b3c4d5e6f"
     path: str  # the model file, as dvc.yaml's artifacts name it
 
 

@@ -103,24 +103,48 @@ def bar_metrics(base: dict[str, Any] | None, pr: dict[str, Any]) -> list[str]:
     return [n for n in METRICS if finite(pr.get(n)) and finite(base.get(n, 0.0))]
 
 
-def mermaid_bars(base: dict[str, Any] | None, pr: dict[str, Any]) -> str | None:
+# Scores on a 0-1 scale (r2 at most 1) share an axis; an error in the target's own units
+# (rmse, mae) or log_loss gets its own: on one axis, rmse 54 flattens r2 0.4 to nothing.
+UNIT_SCALE = frozenset(
+    {"accuracy", "balanced_accuracy", "f1", "roc_auc", "average_precision", "r2"}
+)
+
+
+def bar_groups(base: dict[str, Any] | None, pr: dict[str, Any]) -> list[list[str]]:
+    """The bar metrics split into charts that each have one meaningful scale."""
     names = bar_metrics(base, pr)
-    if not names:
-        return None
+    unit = [n for n in names if n in UNIT_SCALE]
+    return ([unit] if unit else []) + [[n] for n in names if n not in UNIT_SCALE]
+
+
+def _bar_values(
+    base: dict[str, Any] | None, pr: dict[str, Any], names: list[str]
+) -> tuple[list[float], list[float]]:
     old = [float((base or {}).get(n, math.nan)) for n in names]
-    new = [float(pr[n]) for n in names]
-    values = [v for v in old + new if math.isfinite(v)]
-    low, high = min(0.0, *values), max(1.0, *values)
-    lines = _header("Metrics: line BASE, bars PR")
-    lines += [
-        "  x-axis [" + ", ".join(f'"{n}"' for n in names) + "]",
-        f'  y-axis "value" {low:.3g} --> {high:.3g}',
-        f"  bar {_numbers(new)}",
-    ]
-    if base:
-        lines.append(f"  line {_numbers([v if math.isfinite(v) else 0.0 for v in old])}")
-    lines.append("```")
-    return "\n".join(lines)
+    return old, [float(pr[n]) for n in names]
+
+
+def mermaid_bars(base: dict[str, Any] | None, pr: dict[str, Any]) -> str | None:
+    """One bar chart per scale (bar_groups), each with its own y-axis."""
+    charts = []
+    for names in bar_groups(base, pr):
+        old, new = _bar_values(base, pr, names)
+        values = [v for v in old + new if math.isfinite(v)]
+        unit = names[0] in UNIT_SCALE
+        low = min(0.0, *values)
+        high = max(1.0, *values) if unit else max(values) * 1.1 or 1.0
+        title = "Metrics" if unit else names[0]
+        lines = _header(f"{title}: line BASE, bars PR")
+        lines += [
+            "  x-axis [" + ", ".join(f'"{n}"' for n in names) + "]",
+            f'  y-axis "value" {low:.3g} --> {high:.3g}',
+            f"  bar {_numbers(new)}",
+        ]
+        if base:
+            lines.append(f"  line {_numbers([v if math.isfinite(v) else 0.0 for v in old])}")
+        lines.append("```")
+        charts.append("\n".join(lines))
+    return "\n\n".join(charts) if charts else None
 
 
 def confusion_counts(side: Side) -> Counter[tuple[str, str]] | None:
@@ -178,16 +202,24 @@ def write_pngs(
         _save(figure, path)
         plt.close(figure)
         written.append(path)
-    names = bar_metrics(base_metrics, pr_metrics)
-    if names:
-        figure, axes = plt.subplots(figsize=(max(4, 1.2 * len(names)), 4))
-        x = np.arange(len(names))
-        if base_metrics:
-            old = [float(base_metrics.get(n, math.nan)) for n in names]
-            axes.bar(x - 0.2, old, 0.4, label="BASE", color=COLORS[0])
-        axes.bar(x + 0.2, [float(pr_metrics[n]) for n in names], 0.4, label="PR", color=COLORS[1])
-        axes.set_xticks(x, names, rotation=30, ha="right")
-        axes.legend()
+    groups = bar_groups(base_metrics, pr_metrics)
+    if groups:
+        widths = [max(1.0, 1.2 * len(names)) for names in groups]
+        figure, panels = plt.subplots(
+            1,
+            len(groups),
+            figsize=(max(4.0, sum(widths) + 1.0), 4),
+            gridspec_kw={"width_ratios": widths},
+            squeeze=False,
+        )
+        for axes, names in zip(panels[0], groups, strict=True):  # each its own y-axis
+            old, new = _bar_values(base_metrics, pr_metrics, names)
+            x = np.arange(len(names))
+            if base_metrics:
+                axes.bar(x - 0.2, old, 0.4, label="BASE", color=COLORS[0])
+            axes.bar(x + 0.2, new, 0.4, label="PR", color=COLORS[1])
+            axes.set_xticks(x, names, rotation=30, ha="right")
+        panels[0][0].legend()
         figure.tight_layout()
         _save(figure, folder / "metrics.png")
         plt.close(figure)

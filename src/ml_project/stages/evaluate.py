@@ -10,7 +10,7 @@ from gitops_ml.core import config, data, params, process
 from gitops_ml.core.atomic import atomic_path, write_text
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import exit_on_user_error
-from gitops_ml.core.estimator import fixed_threads
+from gitops_ml.core.estimator import decision_threshold, fixed_threads
 from gitops_ml.evaluation import metrics, predict, quality
 from gitops_ml.evaluation.latency import latency_ms
 
@@ -49,6 +49,9 @@ def main() -> None:
     positive = metrics.resolve_positive(scored.classes, p.data.positive_class)
     values = metrics.compute(scored, params.metrics_for(p.data.task), positive)
     values["model_size_bytes"] = config.MODEL_FILE.stat().st_size
+    threshold = decision_threshold(pipeline)  # model.threshold: the one f1, accuracy... used
+    if threshold is not None:
+        values["threshold"] = threshold
 
     with atomic_path(config.PREDICTIONS_FILE) as tmp:
         predict.to_frame(scored, test[config.ROW_ID]).to_parquet(tmp, index=False)
@@ -65,6 +68,8 @@ def main() -> None:
         for name, value in values.items():
             live.log_metric(name, value, plot=False)
         log_plots(live, scored, p.data.task, positive)
+    for name, rows in metrics.plot_tables(scored, p.data.task, positive).items():
+        write_text(config.PLOTS_DIR / f"{name}.json", json.dumps(rows, indent=2) + "\n")
     latency = latency_ms(pipeline, test[spec.columns], p.evaluate.latency_rows, p.seed)
     runtime = {"latency_ms_per_1000_rows": latency}
     write_text(config.RUNTIME_FILE, json.dumps(runtime, indent=2) + "\n")

@@ -11,7 +11,7 @@ from gitops_ml.artifact import model
 from gitops_ml.core import config, data, params, process
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError, exit_on_user_error
-from gitops_ml.core.estimator import fixed_threads
+from gitops_ml.core.estimator import check_target, finish, fixed_threads
 from gitops_ml.evaluation import predict, resources
 from ml_project.pipeline import build_pipeline
 
@@ -54,9 +54,12 @@ def main() -> None:
     start = time.perf_counter()
     p = params.load()
     spec = FeatureSpec.load()
-    pipeline = build_pipeline(p, spec)
+    # The machinery wraps the estimator as params.yaml's model section asks (target
+    # transform, calibration, threshold), exactly as the PR checks build it.
+    pipeline = finish(p, build_pipeline(p, spec))
     with fixed_threads(p.model.threads):  # the same bytes on every machine
         features, target = _features(pipeline, spec)
+        check_target(p, target)
         _fit(pipeline[-1], features, target, p.model.estimator)
         predict.check_stability(pipeline[-1], features, target, p.data.task)
     rows = len(target)

@@ -21,7 +21,7 @@ def _canary_source(tmp_path_factory: pytest.TempPathFactory, _trained_source: Pa
     project.set_params(**{"model.params.max_iter": 1, "model.params.learning_rate": 0.01})
     project.repro()
     project.commit("A barely trained model")
-    project.tag("classifier@v1.1.0", days_ago=1)
+    project.tag("model@v1.1.0", days_ago=1)
     return project.root
 
 
@@ -41,7 +41,7 @@ def test_a_good_version_passes_every_check_through_make(project: Project) -> Non
     proc = project.make("canary", "VERSION=v1.0.0", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
-    assert "canary: classifier v1.0.0 on data/breast_cancer.csv (569 rows)" in out
+    assert "canary: model v1.0.0 on data/breast_cancer.csv (569 rows)" in out
     assert "| loads with trusted types only | PASS |" in out
     # labels are text here: the class probabilities are what can be NaN or infinite
     assert (
@@ -76,8 +76,8 @@ def test_a_version_that_disagrees_with_prod_fails_the_agreement_check(project: P
 def test_a_version_that_does_not_exist_is_a_clear_error(project: Project) -> None:
     code, out = canary(project, "v9.9.9")
     assert code == 2, out
-    assert "VERSION: v9.9.9: classifier v9.9.9 is not a registered version" in out
-    assert "fix: pick one from `gto show classifier`" in out
+    assert "VERSION: v9.9.9: model v9.9.9 is not a registered version" in out
+    assert "fix: pick one from `gto show model`" in out
     code, out = canary(project, "latest")
     assert code == 2 and "'latest' is not a version like v1.2.0" in out, out
 

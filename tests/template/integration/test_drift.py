@@ -66,7 +66,7 @@ def test_by_default_the_monitor_compares_the_prod_models_training_data_and_says_
     report = json.loads((trained.root / "drift.json").read_text())
     assert report["reference"] == "HEAD" and report["same_data"] is True
     markdown = (trained.root / "drift.md").read_text()
-    assert "no version of classifier is registered yet" in markdown
+    assert "no version of model is registered yet" in markdown
     assert "**Nothing new to compare**" in markdown and "DRIFT_CURRENT" in markdown
     assert "none above thresholds" in alone.stdout
 
@@ -82,7 +82,7 @@ def test_by_default_the_monitor_compares_the_prod_models_training_data_and_says_
     report = json.loads((trained.root / "drift.json").read_text())
     assert report["reference"] == trained_on and report["same_data"] is False
     assert (
-        f"the training data of classifier@v1.0.0 (in prod, commit {trained_on[:12]})"
+        f"the training data of model@v1.0.0 (in prod, commit {trained_on[:12]})"
         in (trained.root / "drift.md").read_text()
     )
 

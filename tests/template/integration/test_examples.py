@@ -47,6 +47,8 @@ def test_example_trains_passes_its_gate_and_model_tests_and_reports(
     assert f"init: {data_file} matches params.yaml" in init and "dvc add data" in init
     template.dvc("add", "data")
     assert template.repro() == template.stages_from()
+    plots = template.dvc("plots", "show", "--json")  # dvc.yaml's plots fit every task
+    assert "failed to load" not in plots.stdout + plots.stderr
 
     metric, floor = params["evaluate"]["primary_metric"], params["gate"]["floor"]
     value = template.metrics()[metric]

@@ -26,8 +26,8 @@ def test_model_age_reads_the_prod_version_registration_date_against_the_limit(
     template.release("v1.0.0", days_ago=(400, 399, 390), event=1)
     code, out = model_age(template)
     assert code == 1, out
-    assert "classifier v1.0.0 in prod: registered " in out
-    assert "(classifier@v1.0.0), 400 days ago, in prod since " in out
+    assert "model v1.0.0 in prod: registered " in out
+    assert "(model@v1.0.0), 400 days ago, in prod since " in out
     assert "STALE: older than registry.max_model_age_days = 180" in out
     assert "fix: retrain on recent data" in out
 
@@ -43,17 +43,17 @@ def test_model_age_reads_the_prod_version_registration_date_against_the_limit(
     template.release("v1.1.0", days_ago=(10, 9, 8), event=3)
     code, out = model_age(template)
     assert code == 0, out
-    assert "classifier v1.1.0 in prod: registered " in out
+    assert "model v1.1.0 in prod: registered " in out
     assert "10 days ago" in out and "within the limit of 180 days" in out
 
     # A rollback (docs/releases.md: assign the old version, unassign the newer one) puts
     # v1.0.0 back in prod today; its age still counts from its registration.
-    template.tag("classifier#prod#5", days_ago=0, commit="HEAD~1")
-    template.tag("classifier#prod!#6", days_ago=0)
+    template.tag("model#prod#5", days_ago=0, commit="HEAD~1")
+    template.tag("model#prod!#6", days_ago=0)
     shown = template.run(str(VENV_BIN / "gto"), "show", "--json").stdout
-    assert json.loads(shown)["classifier"]["stage"]["prod"] == "v1.0.0"  # GTO reads it so
+    assert json.loads(shown)["model"]["stage"]["prod"] == "v1.0.0"  # GTO reads it so
     code, out = model_age(template)
-    assert code == 1 and "classifier v1.0.0 in prod" in out and "400 days ago" in out
+    assert code == 1 and "model v1.0.0 in prod" in out and "400 days ago" in out
 
     template.set_params(**{"registry.max_model_age_days": None})
     code, out = model_age(template)

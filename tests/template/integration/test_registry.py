@@ -100,7 +100,7 @@ def bare_seed(seed: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def registered_seed(bare_seed: Path) -> Path:
-    """The bare seed after `make register` on main: classifier@v1.0.0 exists."""
+    """The bare seed after `make register` on main: model@v1.0.0 exists."""
     registry = Registry(bare_seed, bare_seed.parent / "registered")
     register(registry.clone("ci"))
     return registry.origin
@@ -171,7 +171,7 @@ def test_first_registration_is_v1_0_0_and_its_message_records_hashes_metrics_and
 def test_registering_twice_tags_once(registry: Registry) -> None:
     ci = registry.clone("ci")
     again = register(ci).stdout
-    assert "model unchanged since classifier@v1.0.0" in again
+    assert "model unchanged since model@v1.0.0" in again
     assert registry.tags() == [f"{MODEL}@v1.0.0"]
 
 

@@ -42,12 +42,12 @@ def _two_versions_source(
     """One retrained copy per module: the repository, and how many of today's test rows
     v1.0.0 was trained on."""
     project = Project.copied(_trained_source, tmp_path_factory.mktemp("staleness-seed") / "repo")
-    project.tag("classifier@v1.0.0", days_ago=120)
+    project.tag("model@v1.0.0", days_ago=120)
     old_train = row_ids(project, "train")
     flip_every_fourth_label(project)
     project.repro()
     project.commit("Labels revised: retrain")
-    project.tag("classifier@v1.1.0", days_ago=5)
+    project.tag("model@v1.1.0", days_ago=5)
     return project.root, len(row_ids(project, "test") & old_train)
 
 
@@ -123,8 +123,8 @@ def test_the_limit_fails_when_the_prod_model_lost_more_than_allowed(
     assert code == 0, out
     assert result["limit"]["version"] == "v1.1.0" and result["limit"]["passed"]
 
-    project.tag("classifier#staging#1", days_ago=100, commit="HEAD~1")
-    project.tag("classifier#prod#2", days_ago=90, commit="HEAD~1")
+    project.tag("model#staging#1", days_ago=100, commit="HEAD~1")
+    project.tag("model#prod#2", days_ago=90, commit="HEAD~1")
     code, out, result = staleness(project)
     assert code == 1, out
     old = next(r for r in result["versions"] if r["version"] == "v1.0.0")
@@ -159,7 +159,7 @@ def test_the_limit_fails_when_the_prod_model_lost_more_than_allowed(
 def test_a_version_whose_model_is_in_neither_cache_nor_remote_is_a_clear_error(
     trained: Project,
 ) -> None:
-    trained.tag("classifier@v1.0.0", days_ago=3)
+    trained.tag("model@v1.0.0", days_ago=3)
     lock = (trained.root / "dvc.lock").read_text()
     md5 = lock.split("path: artifacts/model/model.skops\n", 1)[1].split("md5: ", 1)[1][:32]
     cached = Path(trained.root, ".dvc/cache/files/md5", md5[:2], md5[2:])
@@ -173,7 +173,5 @@ def test_a_version_whose_model_is_in_neither_cache_nor_remote_is_a_clear_error(
     proc = trained.cli("staleness-impact", check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "artifacts/model/model.skops: at classifier v1.0.0: neither in the DVC cache" in (
-        proc.stderr
-    )
+    assert "artifacts/model/model.skops: at model v1.0.0: neither in the DVC cache" in (proc.stderr)
     assert "dvc push artifacts/model/model.skops" in proc.stderr

@@ -90,8 +90,8 @@ def test_tag_message_facts_survive_a_round_trip() -> None:
         "previous": None,
         "gate": "PASSED: x",
     }
-    message = tags.format_message("Register classifier v1.0.0 (first)", facts)
-    assert message.splitlines()[0] == "Register classifier v1.0.0 (first)"
+    message = tags.format_message("Register model v1.0.0 (first)", facts)
+    assert message.splitlines()[0] == "Register model v1.0.0 (first)"
     assert tags.parse_message(message) == facts
     assert tags.parse_message("a plain message written by hand") == {}
 

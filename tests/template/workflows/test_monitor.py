@@ -54,8 +54,5 @@ def test_drift_since_the_prod_models_data_opens_one_issue_and_no_new_data_opens_
     assert "drifted=true" in found.job("drift").step("Compare distributions").text
     (issue,) = scenario.github.issues.values()
     assert issue["title"] == "Data drift detected" and issue["state"] == "open"
-    assert (
-        f"the training data of classifier@v1.0.0 (in prod, commit {trained_on[:12]})"
-        in issue["body"]
-    )
+    assert f"the training data of model@v1.0.0 (in prod, commit {trained_on[:12]})" in issue["body"]
     assert "`worst_concave_points`" in issue["body"]

@@ -13,7 +13,7 @@ from tests.template.workflows.conftest import WORKFLOWS, Scenario
 
 pytestmark = WORKFLOWS
 
-MODEL = "classifier"
+MODEL = "model"
 
 
 def promote(scenario: Scenario, stage: str, version: str, run_id: int) -> object:
@@ -36,7 +36,7 @@ def stage_tags(scenario: Scenario) -> list[str]:
 def test_staging_then_approved_prod_each_deployed_and_prod_first_refused(
     scenario: Scenario,
 ) -> None:
-    scenario.author.make("register")  # classifier@v1.0.0 on main, pushed to origin
+    scenario.author.make("register")  # model@v1.0.0 on main, pushed to origin
     scenario.github.protect("prod")
 
     early = scenario.next_run_id()

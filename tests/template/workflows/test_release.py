@@ -14,7 +14,7 @@ from tests.template.workflows.conftest import WORKFLOWS, Scenario
 
 pytestmark = WORKFLOWS
 
-MODEL = "classifier"
+MODEL = "model"
 
 
 def push_to_main(scenario: Scenario, before: str) -> object:
