@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gitops_ml.core import config
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.params import Params
 from gitops_ml.evaluation import metrics
@@ -125,15 +124,13 @@ class Outcome:
     variant: Variant | None = None
 
 
-def _rows(source: Source, spec: FeatureSpec, rows: NDArray[Any] | None) -> pd.DataFrame:
+def rows(source: Source, spec: FeatureSpec, at: NDArray[Any] | None = None) -> pd.DataFrame:
+    """The features and target of a source (at row positions `at`), read once per process."""
     from gitops_ml.core.executor import read_split
 
-    frame = source if isinstance(source, pd.DataFrame) else read_split(Path(source), _cols(spec))
-    return frame if rows is None else frame.iloc[rows]
-
-
-def _cols(spec: FeatureSpec) -> list[str]:
-    return [*spec.columns, spec.target]
+    columns = [*spec.columns, spec.target]
+    frame = source if isinstance(source, pd.DataFrame) else read_split(Path(source), columns)
+    return frame if at is None else frame.iloc[at]
 
 
 def run_fit(fit: Fit) -> Outcome:
@@ -141,8 +138,8 @@ def run_fit(fit: Fit) -> Outcome:
     from gitops_ml.core.errors import UserError
     from gitops_ml.core.executor import worker_name
 
-    fit_on = _rows(fit.fit_on, fit.spec, fit.fit_rows)
-    score_on = _rows(fit.score_on, fit.spec, fit.score_rows)
+    fit_on = rows(fit.fit_on, fit.spec, fit.fit_rows)
+    score_on = rows(fit.score_on, fit.spec, fit.score_rows)
     start = time.perf_counter()
     try:
         variant = fit_and_score(fit.params, fit.spec, fit_on, score_on, fit.drop, fit.metric)
@@ -156,13 +153,6 @@ def run_fit(fit: Fit) -> Outcome:
 def source(path: Path) -> str:
     """A split's path as tasks carry it: absolute, since a worker's directory may differ."""
     return str(path.resolve())
-
-
-def load_split(path: Path, spec: FeatureSpec) -> pd.DataFrame:
-    from gitops_ml.core import data
-
-    config.require_outputs(path, reader="the model variants are fitted and scored on it")
-    return data.read_parquet(path, columns=[*spec.columns, spec.target])
 
 
 def rounded(value: float | None) -> float | None:
