@@ -24,7 +24,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 ENV_VAR = "DASK_SCHEDULER_ADDRESS"
-CONNECT_TIMEOUT_S = 10  # an unreachable scheduler fails in seconds, not at the first fit
+CONNECT_TIMEOUT_S = 5  # an unreachable scheduler fails in seconds, not at the first fit
 
 
 @dataclass(frozen=True)
