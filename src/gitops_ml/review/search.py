@@ -279,6 +279,11 @@ def write_winner(path: Path, changes: dict[str, Any]) -> None:
 
     yaml = YAML()  # round-trip: comments, order and quoting survive
     yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the template's style of lists
+    yaml.width = 4096  # never re-wrap a long line
+    yaml.representer.add_representer(
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     doc = yaml.load(path.read_text(encoding="utf-8"))
     model = doc.setdefault("model", {})
     if model.get("params") is None:
