@@ -160,3 +160,15 @@ def test_an_unreachable_scheduler_fails_in_seconds_naming_the_setting(project: P
     assert result.returncode != 0 and took < 30
     assert "DASK_SCHEDULER_ADDRESS: cannot reach the Dask scheduler" in result.stderr
     assert f"tcp://127.0.0.1:{port}" in result.stderr and "unset it" in result.stderr
+
+
+def test_a_search_hyperparameter_the_estimator_lacks_stops_make_check(project: Project) -> None:
+    project.set_params(**{"search.params": {"learning_rte": [0.1]}})
+    try:
+        result = project.cli("check", check=False)
+    finally:
+        project.set_params(**{"search": SPACE})
+    assert result.returncode == 2
+    assert "params.yaml: search.params.learning_rte: HistGradientBoostingClassifier has no" in (
+        result.stderr
+    )
