@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,21 +144,28 @@ def label(changes: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in changes.items()) or "(committed)"
 
 
-def check_search_section(p: Params) -> dict[str, Any]:
-    """Every search.params name is a hyperparameter of the estimator, and a range is only
-    given for a numeric one; return the estimator's defaults."""
+def estimator_defaults(p: Params, key: str, names: Iterable[str]) -> dict[str, Any]:
+    """The estimator's hyperparameters and defaults; a name it lacks is an error at `key`."""
     from gitops_ml.core.estimator import estimator_class
 
     cls = estimator_class(p.model.estimator)
     defaults: dict[str, Any] = cls().get_params(deep=False)
-    for name, space in p.search.params.items():
+    for name in names:
         if name not in defaults:
             raise UserError(
                 "params.yaml",
-                f"search.params.{name}",
+                f"{key}.{name}",
                 f"{cls.__name__} has no hyperparameter {name!r}",
                 f"use one of: {', '.join(sorted(defaults))}",
             )
+    return defaults
+
+
+def check_search_section(p: Params) -> dict[str, Any]:
+    """Every search.params name is a hyperparameter of the estimator, and a range is only
+    given for a numeric one; return the estimator's defaults."""
+    defaults = estimator_defaults(p, "search.params", p.search.params)
+    for name, space in p.search.params.items():
         current = p.model.params.get(name, defaults[name])
         if isinstance(space, Distribution) and isinstance(current, (str, bool)):
             raise UserError(

@@ -14,7 +14,6 @@ import pandas as pd
 from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import TUNE_CHECK_FILE as TUNE_MD  # shown in the PR comment
 from gitops_ml.core.data import FeatureSpec
-from gitops_ml.core.errors import UserError
 from gitops_ml.core.executor import where
 from gitops_ml.core.params import Params
 from gitops_ml.evaluation import gate
@@ -46,18 +45,7 @@ class Candidate:
 
 def check_tune_section(p: Params) -> dict[str, Any]:
     """Every tune.params name is a hyperparameter of the estimator; return committed values."""
-    from gitops_ml.core.estimator import estimator_class
-
-    cls = estimator_class(p.model.estimator)
-    defaults = cls().get_params(deep=False)
-    for name in p.tune.params:
-        if name not in defaults:
-            raise UserError(
-                "params.yaml",
-                f"tune.params.{name}",
-                f"{cls.__name__} has no hyperparameter {name!r}",
-                f"use one of: {', '.join(sorted(defaults))}",
-            )
+    defaults = search.estimator_defaults(p, "tune.params", p.tune.params)
     return {name: p.model.params.get(name, defaults[name]) for name in p.tune.params}
 
 
