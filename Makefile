@@ -271,7 +271,7 @@ CURRENT   ?=
 INPUT     ?=
 OUTPUT    ?=
 export REFERENCE CURRENT INPUT OUTPUT
-.PHONY: infer-schema predict test-model tune-check feature-cost drift drift-monitor drift-issue
+.PHONY: infer-schema predict test-model tune-check search benchmark-search feature-cost drift drift-monitor drift-issue
 
 ##@ Everyday
 infer-schema: setup ## write contract.yaml from the current data for review (FORCE=1 to overwrite)
@@ -287,6 +287,12 @@ test-model: setup ## model tests after dvc repro: floor, invariance, direction, 
 
 tune-check: setup ## k-fold CV on the train split: exit 1 when a tune.params value beats the committed one
 	$(PY) -m gitops_ml tune-check
+
+search: setup ## search.params by k-fold CV -> artifacts/search/search.json (WRITE=1: winner into params.yaml; DASK_SCHEDULER_ADDRESS: on Dask)
+	$(PY) -m gitops_ml search $(if $(filter 1 yes true,$(WRITE)),--write)
+
+benchmark-search: setup ## time one 24-candidate search serial, on 2 local processes and on a 2-worker Dask cluster
+	$(PY) benchmarks/bench_search.py
 
 feature-cost: setup ## refit without each within-noise feature (ALL=1: every feature) -> report/feature_cost.md
 	$(PY) -m gitops_ml feature-cost $(if $(ALL),--all)

@@ -95,6 +95,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.review.tune:main",
         "k-fold CV on the train split: exit 1 when a tune.params neighbour beats params.yaml",
     ),
+    "search": (
+        "gitops_ml.review.search:main",
+        "hyperparameter search over search.params (k-fold CV; local processes or Dask)",
+    ),
     "feature-cost": (
         "gitops_ml.review.feature_cost:main",
         "refit without each low-importance feature: metric, latency, size saved",

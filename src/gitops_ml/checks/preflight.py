@@ -166,6 +166,7 @@ def check_contract_is_a_dependency(p: params.Params) -> None:
 def run(p: params.Params) -> None:
     from gitops_ml.checks.contract import load_schema_file
     from gitops_ml.core.estimator import build_estimator
+    from gitops_ml.review.search import check_search_section
     from gitops_ml.review.tune import check_tune_section
 
     found = Findings()  # every problem in one run
@@ -178,6 +179,7 @@ def run(p: params.Params) -> None:
     found.attempt(check_contract_is_a_dependency, p)
     found.attempt(build_estimator, p)  # imports the estimator, checks its hyperparameters
     found.attempt(check_tune_section, p)  # tune.params names hyperparameters of that estimator
+    found.attempt(check_search_section, p)  # and so does search.params
     found.raise_all()
 
 

@@ -433,6 +433,96 @@ class TuneParams(Section):
         return out
 
 
+class Distribution(Section):
+    """A range `make search` samples from (random or halving search), instead of a list."""
+
+    distribution: Literal["uniform", "loguniform", "randint"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Distribution:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError(f"loguniform needs low > 0 (got {self.low})")
+        if self.distribution == "randint" and not (
+            float(self.low).is_integer() and float(self.high).is_integer()
+        ):
+            raise ValueError("randint needs whole numbers for low and high")
+        return self
+
+
+Scalar = int | float | str | bool | None
+
+
+class SearchParams(Section):
+    """`make search`: a hyperparameter search on the train split (docs/scaling.md).
+
+    Which names the estimator accepts, and which take a distribution, is checked by
+    `gitops_ml.review.search`, which imports the estimator.
+    """
+
+    # per hyperparameter: a list of values, or {distribution: uniform|loguniform|randint, low, high}
+    params: dict[str, list[Scalar] | Distribution] = {}
+    method: Literal["grid", "random", "halving"] = "grid"
+    n_iter: Annotated[int, Field(ge=1)] = 10  # candidates drawn by random (and halving on ranges)
+    factor: Annotated[int, Field(ge=2)] = 3  # halving: keep 1/factor of the candidates per round
+    cv: Annotated[int, Field(ge=2, le=10)] = 3  # folds of the train split (never the test split)
+    scoring: str | None = None  # a metric of the task; null: evaluate.primary_metric
+    # Where fits run (also for tune-check and feature-cost): a Dask scheduler address such as
+    # tcp://10.0.0.5:8786 (the DASK_SCHEDULER_ADDRESS variable wins); null: local processes.
+    scheduler: str | None = None
+    n_jobs: int = -1  # local processes when no scheduler is set; -1: all cores, 1: in-process
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _list_or_range(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        for name, space in raw.items():
+            if isinstance(space, list):
+                if not space:
+                    raise ValueError(f"{name}: the list of values is empty")
+                for value in space:
+                    if isinstance(value, (dict, list)):
+                        raise ValueError(f"{name}: value {value!r} is not a single value")
+            elif isinstance(space, dict):
+                try:
+                    raw[name] = Distribution.model_validate(space)
+                except ValidationError as err:
+                    first = err.errors()[0]
+                    where = dotted(tuple(first["loc"]))
+                    problem = first["msg"].removeprefix("Value error, ")
+                    raise ValueError(
+                        f"{name}: {where + ': ' if first['loc'] else ''}{problem}"
+                    ) from None
+            else:
+                raise ValueError(
+                    f"{name}: expected a list of values, e.g. [0.05, 0.2], or a range, "
+                    "e.g. {distribution: loguniform, low: 0.01, high: 0.3}"
+                )
+        return raw
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _jobs(cls, value: int) -> int:
+        if value == 0 or value < -1:
+            raise ValueError("must be -1 (all cores) or a number of processes >= 1")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_method(self) -> SearchParams:
+        ranges = [n for n, s in self.params.items() if isinstance(s, Distribution)]
+        if self.method == "grid" and ranges:
+            raise ValueError(
+                f"method grid needs a list of values for {', '.join(ranges)}; "
+                "use method random or halving to sample a range"
+            )
+        return self
+
+
 # A registered model version, vMAJOR.MINOR.PATCH (gitops_ml.registry.versions uses it too).
 VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 DEFAULT_USE = (
@@ -528,6 +618,7 @@ class Params(Section):
     drift: DriftParams = DriftParams()
     model_tests: ModelTestsParams = ModelTestsParams()
     tune: TuneParams = TuneParams()
+    search: SearchParams = SearchParams()
     registry: RegistryParams = RegistryParams()
     serving: ServingParams = ServingParams()
 
@@ -538,6 +629,16 @@ class Params(Section):
             raise ValueError(
                 f"evaluate.primary_metric {self.evaluate.primary_metric!r} does not fit task "
                 f"{self.data.task!r}; allowed: {', '.join(allowed)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_scoring(self) -> Params:
+        allowed = metrics_for(self.data.task)
+        if self.search.scoring is not None and self.search.scoring not in allowed:
+            raise ValueError(
+                f"search.scoring {self.search.scoring!r} does not fit task "
+                f"{self.data.task!r}; allowed: {', '.join(allowed)} (null: the primary metric)"
             )
         return self
 

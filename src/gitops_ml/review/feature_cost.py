@@ -15,9 +15,19 @@ from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import CI_DIR, FEATURE_COST_FILE
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
+from gitops_ml.core.executor import run_all, where
 from gitops_ml.core.params import Params
 from gitops_ml.evaluation import gate
-from gitops_ml.review.refit import Variant, fit_and_score, fmt, load_split, rounded
+from gitops_ml.review.refit import (
+    Fit,
+    Source,
+    Variant,
+    fmt,
+    rounded,
+    run_fit,
+    source,
+)
+from gitops_ml.review.refit import rows as read_rows
 
 COST_JSON = CI_DIR / "feature_cost.json"
 COST_MD = FEATURE_COST_FILE  # shown in the pull-request comment when present
@@ -97,17 +107,24 @@ def compare_latencies(
 def cost_rows(
     p: Params,
     spec: FeatureSpec,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
+    train: Source,
+    test: Source,
     features: list[str],
     importance: dict[str, dict[str, Any]],
     repeats: int = LATENCY_REPEATS,
 ) -> dict[str, Any]:
+    """Refit the full model and each reduced one where search.scheduler (or
+    DASK_SCHEDULER_ADDRESS) and search.n_jobs say; time them all here, on one machine."""
     primary = p.evaluate.primary_metric
-    full = fit_and_score(p, spec, train, test)
+    fits = [Fit(p, spec, train, test, drop=drop, keep=True) for drop in [None, *features]]
+    outcomes = run_all(run_fit, fits, where(p))
+    for outcome in outcomes:
+        if outcome.error is not None:  # the committed model refused: train fails the same way
+            raise UserError("params.yaml", "model.params", outcome.error, "fix model.params")
+    full, *reduced = [o.variant for o in outcomes if o.variant is not None]
     full_size = model_bytes(full.pipeline)
-    reduced = [fit_and_score(p, spec, train, test, drop=feature) for feature in features]
-    latencies = compare_latencies(p, full, reduced, test, repeats) if reduced else []
+    on = read_rows(test, spec)
+    latencies = compare_latencies(p, full, reduced, on, repeats) if reduced else []
     rows = []
     for feature, variant, latency in zip(features, reduced, latencies, strict=True):
         size = model_bytes(variant.pipeline)
@@ -209,8 +226,9 @@ def main(argv: list[str]) -> int:
     from gitops_ml.core import reuse
 
     def compute() -> int:
-        train = load_split(config.TRAIN_FILE, spec)
-        test = load_split(config.TEST_FILE, spec)
+        for path in (config.TRAIN_FILE, config.TEST_FILE):
+            config.require_outputs(path, reader="the model variants are fitted and scored on it")
+        train, test = source(config.TRAIN_FILE), source(config.TEST_FILE)
         result = cost_rows(p, spec, train, test, features, importance, args.repeats)
         result["features"] = "all" if args.all else "within_noise"
         write_text(COST_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")

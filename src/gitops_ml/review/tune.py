@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,13 +14,12 @@ import pandas as pd
 from gitops_ml.core import commands, config, params
 from gitops_ml.core.config import TUNE_CHECK_FILE as TUNE_MD  # shown in the PR comment
 from gitops_ml.core.data import FeatureSpec
-from gitops_ml.core.errors import UserError
+from gitops_ml.core.executor import where
 from gitops_ml.core.params import Params
 from gitops_ml.evaluation import gate
-from gitops_ml.review.refit import fit_and_score, load_split, with_hyper
-
-if TYPE_CHECKING:
-    from numpy.typing import NDArray
+from gitops_ml.review import search
+from gitops_ml.review.refit import source
+from gitops_ml.review.search import Folds
 
 
 @dataclass
@@ -46,18 +45,7 @@ class Candidate:
 
 def check_tune_section(p: Params) -> dict[str, Any]:
     """Every tune.params name is a hyperparameter of the estimator; return committed values."""
-    from gitops_ml.core.estimator import estimator_class
-
-    cls = estimator_class(p.model.estimator)
-    defaults = cls().get_params(deep=False)
-    for name in p.tune.params:
-        if name not in defaults:
-            raise UserError(
-                "params.yaml",
-                f"tune.params.{name}",
-                f"{cls.__name__} has no hyperparameter {name!r}",
-                f"use one of: {', '.join(sorted(defaults))}",
-            )
+    defaults = search.estimator_defaults(p, "tune.params", p.tune.params)
     return {name: p.model.params.get(name, defaults[name]) for name in p.tune.params}
 
 
@@ -71,53 +59,27 @@ def candidates(p: Params, committed: dict[str, Any]) -> list[Candidate]:
     return out
 
 
-def folds(p: Params, train: pd.DataFrame, target: str) -> list[tuple[NDArray[Any], NDArray[Any]]]:
-    """Seeded k-fold split of the train split, stratified by class for classification."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    k = p.tune.cv
-    smallest = int(train[target].value_counts().min()) if p.is_classification else len(train)
-    if smallest < k:  # a fold without some class has no ROC AUC, and sklearn only warns
-        what = "the smallest class has" if p.is_classification else "the train split has"
-        raise UserError(
-            "params.yaml",
-            "tune.cv",
-            f"cannot make {k} folds: {what} {smallest} rows in the train split",
-            f"lower tune.cv to at most {max(2, smallest)}",
-        )
-    splitter_cls = StratifiedKFold if p.is_classification else KFold
-    splitter = splitter_cls(n_splits=k, shuffle=True, random_state=p.seed)
-    return list(splitter.split(train, train[target]))
+def folds(p: Params, train: pd.DataFrame, target: str) -> Folds:
+    """Seeded k-fold split of the train split (search's folds, with tune.cv)."""
+    return search.folds(p, train, target, p.tune.cv, "tune.cv")
 
 
 def cross_validate(
-    p: Params, spec: FeatureSpec, train: pd.DataFrame, cands: list[Candidate]
+    p: Params,
+    spec: FeatureSpec,
+    train: str | pd.DataFrame,
+    cands: list[Candidate],
+    target: pd.DataFrame | None = None,
 ) -> list[Candidate]:
-    for train_idx, val_idx in folds(p, train, spec.target):
-        fit_on, score_on = train.iloc[train_idx], train.iloc[val_idx]
-        for cand in cands:
-            if cand.name is None:
-                cand.scores.append(fit_and_score(p, spec, fit_on, score_on).value)
-                continue
-            try:
-                variant = with_hyper(p, {cand.name: cand.value})
-                cand.scores.append(fit_and_score(variant, spec, fit_on, score_on).value)
-            except (UserError, TypeError, ValueError) as err:  # sklearn validates at fit
-                problem = err.problem if isinstance(err, UserError) else str(err)
-                raise UserError(
-                    "params.yaml",
-                    f"tune.params.{cand.name}",
-                    f"candidate {cand.value!r} is refused by {p.model.estimator}: {problem}",
-                    "remove it or use a value the estimator accepts",
-                ) from None
-    undefined = [c.label for c in cands if not np.isfinite(c.mean)]
-    if undefined:
-        raise UserError(
-            "params.yaml",
-            "tune.cv",
-            f"{p.evaluate.primary_metric} is undefined on some fold for {', '.join(undefined)}",
-            "use fewer folds so that each holds every class, or more data",
-        )
+    """Score every candidate on every fold with the search engine, where search.scheduler
+    (or DASK_SCHEDULER_ADDRESS) and search.n_jobs say; `train` is a frame or a split's path."""
+    frame = train if isinstance(train, pd.DataFrame) else target
+    assert frame is not None, "a path needs the target column for the folds"
+    scored = [search.Scored({} if c.name is None else {c.name: c.value}) for c in cands]
+    cv = folds(p, frame, spec.target)
+    search.score_all(p, spec, train, scored, cv, where(p), "tune")
+    for cand, done in zip(cands, scored, strict=True):
+        cand.scores = done.scores
     return cands
 
 
@@ -186,13 +148,17 @@ def main(argv: list[str]) -> int:
 
 def _tune(p: Params, committed: dict[str, Any], out: Path) -> int:
     """Cross-validate the candidates, write the Markdown verdict, return the exit status."""
+    from gitops_ml.core import data
     from gitops_ml.core.atomic import write_text
 
     spec = FeatureSpec.load()
-    train = load_split(config.TRAIN_FILE, spec)
+    config.require_outputs(
+        config.TRAIN_FILE, reader="the model variants are fitted and scored on it"
+    )
+    train = data.read_parquet(config.TRAIN_FILE, columns=[spec.target])  # the folds' only need
     cands = candidates(p, committed)
     primary, tolerance = p.evaluate.primary_metric, p.tune.tolerance
-    cross_validate(p, spec, train, cands)
+    cross_validate(p, spec, source(config.TRAIN_FILE), cands, target=train)
     found = winners(primary, cands, tolerance)
     fits = len(cands) * p.tune.cv
     head = (
