@@ -34,20 +34,33 @@ class Where:
     scheduler: str | None
     n_jobs: int
     source: str  # what set the scheduler: the variable or the params key, for messages
+    threads: int = 1  # threads each fit uses (model.threads)
+
+    @property
+    def local_jobs(self) -> int:
+        """Processes for local fits: search.n_jobs, or (-1) as many as the cores hold fits
+        of model.threads threads each. More would make the fits' threads fight for cores:
+        on two cores with two threads per fit that is in-process, the fastest here."""
+        if self.n_jobs > 0:
+            return self.n_jobs
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return max(1, (cores or os.cpu_count() or 1) // max(1, self.threads))
 
     @property
     def label(self) -> str:
         if self.scheduler:
             return f"Dask scheduler {self.scheduler}"
-        return "in-process" if self.n_jobs == 1 else f"local processes (n_jobs={self.n_jobs})"
+        jobs = self.local_jobs
+        return "in-process" if jobs == 1 else f"local processes (n_jobs={jobs})"
 
 
 def where(p: Params) -> Where:
     """The environment variable wins over params.yaml, so CI can borrow a cluster per job."""
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:
-        return Where(from_env, p.search.n_jobs, ENV_VAR)
-    return Where(p.search.scheduler, p.search.n_jobs, "params.yaml search.scheduler")
+        return Where(from_env, p.search.n_jobs, ENV_VAR, p.model.threads)
+    source = "params.yaml search.scheduler"
+    return Where(p.search.scheduler, p.search.n_jobs, source, p.model.threads)
 
 
 def run_all(fn: Callable[[T], R], tasks: Sequence[T], place: Where) -> list[R]:
@@ -56,11 +69,11 @@ def run_all(fn: Callable[[T], R], tasks: Sequence[T], place: Where) -> list[R]:
         return []
     if place.scheduler:
         return _on_dask(fn, tasks, place)
-    if place.n_jobs == 1:
+    jobs = min(len(tasks), place.local_jobs)
+    if jobs == 1:
         return [fn(task) for task in tasks]
     from joblib import Parallel, delayed  # type: ignore[import-untyped]
 
-    jobs = min(len(tasks), place.n_jobs if place.n_jobs > 0 else os.cpu_count() or 1)
     out: list[R] = Parallel(n_jobs=jobs, backend="loky")(delayed(fn)(task) for task in tasks)
     return out
 

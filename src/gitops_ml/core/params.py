@@ -473,7 +473,9 @@ class SearchParams(Section):
     # Where fits run (also for tune-check and feature-cost): a Dask scheduler address such as
     # tcp://10.0.0.5:8786 (the DASK_SCHEDULER_ADDRESS variable wins); null: local processes.
     scheduler: str | None = None
-    n_jobs: int = -1  # local processes when no scheduler is set; -1: all cores, 1: in-process
+    n_jobs: int = (
+        -1
+    )  # local processes when no scheduler is set; -1: cores // model.threads, 1: in-process
 
     @field_validator("params", mode="before")
     @classmethod
@@ -509,7 +511,7 @@ class SearchParams(Section):
     @classmethod
     def _jobs(cls, value: int) -> int:
         if value == 0 or value < -1:
-            raise ValueError("must be -1 (all cores) or a number of processes >= 1")
+            raise ValueError("must be -1 (cores / model.threads) or a number of processes >= 1")
         return value
 
     @model_validator(mode="after")

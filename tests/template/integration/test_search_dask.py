@@ -72,8 +72,13 @@ def _numbers(result: dict[str, Any]) -> tuple[Any, ...]:
 
 @pytest.fixture(scope="module")
 def local(project: Project) -> dict[str, Any]:
-    """The reference: the search on local processes (the default)."""
-    return _search(project)
+    """The reference: the search on two local processes (the default, -1, is one process
+    on two cores with model.threads 2: fits of two threads each fill them)."""
+    project.set_params(**{"search.n_jobs": 2})
+    try:
+        return _search(project)
+    finally:
+        project.set_params(**{"search.n_jobs": -1})
 
 
 def test_search_runs_its_fits_on_both_workers_and_equals_the_local_run(
@@ -84,7 +89,10 @@ def test_search_runs_its_fits_on_both_workers_and_equals_the_local_run(
     assert set(on_dask["workers"]) == {w.address for w in cluster.workers}  # each task reports
     assert _numbers(on_dask) == _numbers(local)
     assert len(local["candidates"]) == 6 and all(len(r["scores"]) == 2 for r in local["candidates"])
-    assert local["workers"] and all(w.startswith("local pid") for w in local["workers"])
+    assert local["ran_on"] == "local processes (n_jobs=2)"
+    assert len(set(local["workers"])) == 2 and all(
+        w.startswith("local pid") for w in local["workers"]
+    )
 
 
 def test_in_process_search_equals_the_local_processes_and_writes_the_same_winner(

@@ -56,7 +56,7 @@ LOG = {"distribution": "loguniform", "low": 0.01, "high": 0.3}
         ),
         ({"params": {"learning_rate": LOG}}, "search.method", "grid needs a list of values"),
         ({"scoring": "rmse"}, "search.scoring", "'rmse' does not fit task 'binary'"),
-        ({"n_jobs": 0}, "search.n_jobs", "must be -1 (all cores)"),
+        ({"n_jobs": 0}, "search.n_jobs", "must be -1 (cores / model.threads)"),
         ({"folds": 3}, "search.folds", "unknown key"),
     ],
 )
