@@ -90,9 +90,8 @@ def set_param(repo: Path, dotted: str, value: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def scratch_main(work: Path, rows: int | None) -> Path:
-    """The template as a new repository on main, trained, outputs in a local DVC remote."""
-    repo = work / "author"
+def copy_tracked(repo: Path) -> None:
+    """The template's tracked files (as a fresh clone has them) copied into `repo`."""
     listed = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -100,6 +99,12 @@ def scratch_main(work: Path, rows: int | None) -> Path:
         if (ROOT / rel).is_file():
             (repo / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, repo / rel)
+
+
+def scratch_main(work: Path, rows: int | None) -> Path:
+    """The template as a new repository on main, trained, outputs in a local DVC remote."""
+    repo = work / "author"
+    copy_tracked(repo)
     env = env_for(repo)
     git(repo, "init", "-q", "-b", "main")
     (work / "dvc-remote").mkdir()

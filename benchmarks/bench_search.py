@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_pr import ROOT, VENV, env_for, git, make_args, run, set_param
+from bench_pr import ROOT, VENV, copy_tracked, env_for, git, make_args, run, set_param
 
 sys.path.insert(0, str(ROOT))
 from tests.template.support.dask_cluster import Cluster
@@ -43,13 +41,7 @@ SPACE = {  # 4 x 3 x 2 = 24 candidates
 def scratch(work: Path, rows: int) -> Path:
     """The template with `rows` synthetic rows, prepared (not trained)."""
     repo = work / "repo"
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    for rel in filter(None, listed.stdout.split("\0")):
-        if (ROOT / rel).is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, repo / rel)
+    copy_tracked(repo)
     env = env_for(repo)
     git(repo, "init", "-q", "-b", "main")
     run([*make_args(), "sample-data", f"ROWS={rows}"], repo, env)

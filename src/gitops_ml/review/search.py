@@ -38,15 +38,10 @@ SEARCH_JSON = SEARCH_DIR / "search.json"
 Folds = list[tuple["NDArray[Any]", "NDArray[Any]"]]
 
 
-@dataclass
-class Scored:
-    """One candidate setting and its per-fold scores, fit times and the workers that ran it."""
+class CvScores:
+    """Mean and spread of `scores` (one per fold), for every kind of candidate."""
 
-    changes: dict[str, Any]
-    scores: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    workers: list[str] = field(default_factory=list)
-    rows: int = 0  # train rows per fit (halving rounds use fewer)
+    scores: list[float]
 
     @property
     def mean(self) -> float:
@@ -55,6 +50,17 @@ class Scored:
     @property
     def std(self) -> float:
         return float(np.std(self.scores))
+
+
+@dataclass
+class Scored(CvScores):
+    """One candidate setting and its per-fold scores, fit times and the workers that ran it."""
+
+    changes: dict[str, Any]
+    scores: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    workers: list[str] = field(default_factory=list)
+    rows: int = 0  # train rows per fit (halving rounds use fewer)
 
 
 def folds(p: Params, train: pd.DataFrame, target: str, k: int, key: str) -> Folds:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from gitops_ml.core import commands, config, params
@@ -23,20 +22,12 @@ from gitops_ml.review.search import Folds
 
 
 @dataclass
-class Candidate:
+class Candidate(search.CvScores):
     """The committed setting (name None) or one hyperparameter moved to one value."""
 
     name: str | None
     value: Any
     scores: list[float] = field(default_factory=list)
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.scores))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.scores))
 
     @property
     def label(self) -> str:
