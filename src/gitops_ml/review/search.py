@@ -283,32 +283,13 @@ def table(metric: str, records: list[dict[str, Any]]) -> list[str]:
 
 
 def write_winner(path: Path, changes: dict[str, Any]) -> None:
-    """Set model.params.<name> for each winning value in params.yaml, keeping its comments.
+    """Set model.params.<name> for each winning value in params.yaml, as `make exp` does:
+    only those values' characters change, and the result is validated before it is
+    written."""
+    from gitops_ml.core.params_edit import Assignment
+    from gitops_ml.review.experiment import edit
 
-    The one place `make search WRITE=1` edits params.yaml (ruamel.yaml round-trip)."""
-    from ruamel.yaml import YAML
-
-    from gitops_ml.core.atomic import write_text
-
-    yaml = YAML()  # round-trip: comments, order and quoting survive
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the template's style of lists
-    yaml.width = 4096  # never re-wrap a long line
-    yaml.representer.add_representer(
-        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
-    )
-    doc = yaml.load(path.read_text(encoding="utf-8"))
-    model = doc.setdefault("model", {})
-    if model.get("params") is None:
-        model["params"] = {}
-    for name, value in changes.items():
-        model["params"][name] = value
-    import io
-
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    write_text(path, out.getvalue())
-    params.load(path)  # the written file must still be valid
+    edit(path, [Assignment(("model", "params", name), v) for name, v in changes.items()])
 
 
 def main(argv: list[str]) -> int:
