@@ -24,13 +24,16 @@ from pathlib import Path
 
 import yaml
 
+from gitops_ml.core import hook
+
 ROOT = Path(__file__).resolve().parents[1]
+TEAM = hook.package(ROOT / "pyproject.toml")  # the team's package, whatever its name
 BIN = Path(sys.executable).parent
 # The floor ends its process the way each stage process ends (gitops_ml.core.process), so
 # the two sides differ only in what running three processes under DVC costs.
 FLOOR = (
     "from gitops_ml.core import process\n"
-    "from ml_project.stages import prepare, train, evaluate\n"
+    f"from {TEAM}.stages import prepare, train, evaluate\n"
     "def floor():\n"
     "    prepare.main()\n"
     "    train.main()\n"

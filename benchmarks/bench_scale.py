@@ -24,9 +24,11 @@ from pathlib import Path
 
 import yaml
 
+from gitops_ml.core import hook
 from measure import measured
 
 ROOT = Path(__file__).resolve().parents[1]
+TEAM = hook.package(ROOT / "pyproject.toml")  # the team's package, whatever its name
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 STAGES = ("prepare", "train", "evaluate")
 MAX_TIME_RATIO = 12.0
@@ -70,7 +72,7 @@ def bench_size(rows: int, seed: int, work: Path) -> dict:
     result["file_mb"] = round((work / data_rel).stat().st_size / 1e6, 1)
     write_params(work, data_rel)
     for stage in STAGES:
-        wall, rss, output = run_measured([py, "-m", f"ml_project.stages.{stage}"], work)
+        wall, rss, output = run_measured([py, "-m", f"{TEAM}.stages.{stage}"], work)
         result["stages"][stage] = {"seconds": round(wall, 2), "peak_rss_mb": round(rss, 1)}
         print(f"  {rows:>9,} {stage:<9} {wall:7.1f} s {rss:8.0f} MB   {output.splitlines()[-1]}")
     result["seconds"] = round(sum(s["seconds"] for s in result["stages"].values()), 2)

@@ -28,13 +28,22 @@ from typing import Any
 import pytest
 import yaml
 
+from gitops_ml.core import hook
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The machinery's tests' params: the sample configuration the template ships, kept here so
 # the team's params.yaml can change freely.
 FIXTURE_PARAMS = REPO_ROOT / "tests" / "template" / "fixtures" / "params.yaml"
+# The team's package (`ml_project` unless named otherwise at copy time), from its hook.
+TEAM = hook.package(REPO_ROOT / "pyproject.toml")
 MODEL = "model"  # the model artifact the template's dvc.yaml declares
 DAY = 86400
 VENV_BIN = Path(sys.executable).parent
+
+
+def team_builder() -> hook.Builder:
+    """The team's `build_pipeline`, found through its hook as the machinery finds it."""
+    return hook.pipeline_builder(REPO_ROOT / "pyproject.toml")
 
 
 def tracked_files(root: Path = REPO_ROOT) -> list[str]:
@@ -45,7 +54,8 @@ def tracked_files(root: Path = REPO_ROOT) -> list[str]:
         capture_output=True,
         text=True,
     ).stdout
-    return [p for p in out.split("\0") if p and (root / p).is_file()]
+    # Files, and links (copier.yml's link to the team's package); not deleted files.
+    return [p for p in out.split("\0") if p and ((root / p).is_file() or (root / p).is_symlink())]
 
 
 def base_env(repo: Path) -> dict[str, str]:
@@ -205,9 +215,12 @@ class Project:
 def copy_tracked(dest: Path) -> None:
     """The repository's files (tracked, or new and not ignored) at `dest`, without .git."""
     for rel in tracked_files():
-        target = dest / rel
+        source, target = REPO_ROOT / rel, dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, target)
+        if source.is_symlink():  # copier.yml's link to the team's package stays a link
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
 
 
 def copy_repository(dest: Path, params: Path | None = FIXTURE_PARAMS) -> Project:

@@ -51,6 +51,12 @@ def declared(path: Path = PYPROJECT) -> str:
     return value
 
 
+def package(path: Path = PYPROJECT) -> str:
+    """The team's top-level package (`ml_project` unless named otherwise at copy time), from
+    the hook's module: tools that run a stage or a benchmark by module name read it here."""
+    return declared(path).partition(":")[0].split(".")[0]
+
+
 @cache
 def pipeline_builder(path: Path = PYPROJECT) -> Builder:
     """The team's `build_pipeline(params, spec)`, imported from where pyproject.toml says."""

@@ -13,7 +13,8 @@ from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError, exit_on_user_error
 from gitops_ml.core.estimator import check_target, finish, fixed_threads
 from gitops_ml.evaluation import predict, resources
-from ml_project.pipeline import build_pipeline
+
+from ..pipeline import build_pipeline
 
 # Words in scikit-learn's messages when a fit diverges (MLP, SGD: "non-finite parameter
 # weights", "Floating-point under-/overflow"), as opposed to a bug or a bad parameter.

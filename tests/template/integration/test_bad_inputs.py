@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import VENV_BIN, Project
+from tests.conftest import TEAM, VENV_BIN, Project
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ class Guard:
 
 
 def prepare(project: Project) -> subprocess.CompletedProcess[str]:
-    return project.python("-m", "ml_project.stages.prepare", check=False)
+    return project.python("-m", f"{TEAM}.stages.prepare", check=False)
 
 
 def write_data(project: Project, frame: pd.DataFrame, **csv: object) -> None:
@@ -480,7 +480,7 @@ def test_train_killed_mid_run_leaves_no_partial_output_and_rerun_completes(
     deadline = time.monotonic() + 60
     while not killed and repro.poll() is None and time.monotonic() < deadline:
         for pid in _descendants(repro.pid):
-            if "ml_project.stages.train" in _cmdline(pid):
+            if f"{TEAM}.stages.train" in _cmdline(pid):
                 time.sleep(1.0)  # let it import and start fitting
                 os.kill(pid, signal.SIGKILL)
                 killed = True

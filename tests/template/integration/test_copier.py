@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from gitops_ml.core import hook
 from tests.conftest import (
     FIXTURE_PARAMS,
     REPO_ROOT,
@@ -31,14 +32,16 @@ MACHINERY_FILE = "src/gitops_ml/evaluation/gate.py"
 WORKFLOW_FILE = ".github/workflows/ci.yml"
 COPIER = str(VENV_BIN / "copier")
 ANSWERS = ".copier-answers.yml"
-# In the template only: copier reads them, a project never sees them.
-TEMPLATE_ONLY = ("copier.yml", "tests/template/integration/test_copier.py")
+# In the template only: copier reads them, a project never sees them (the link renders the
+# team's package under the name chosen at copy time).
+TEMPLATE_ONLY = ("copier.yml", "tests/template/integration/test_copier.py", "src/{{ package }}")
 
 if not (REPO_ROOT / "copier.yml").is_file():  # a project made from the template
     pytest.skip("no copier.yml: this is a project, not the template", allow_module_level=True)
 
 OWN_DATA = {
     "project_name": "churn-model",
+    "package": "churn_model",
     "use_sample": "false",
     "data_path": "data/churn.parquet",
     "target": "churned",
@@ -49,13 +52,18 @@ OWN_DATA = {
     "model_reviewers": "@acme/data-science @alice",
 }
 
-# Template v2.0.0: a machinery change, a params key with its default, a workflow change.
+# The team's package as the sample project names it: renamed at copy time, and still merged.
+PACKAGE = "churn_model"
+TEAM_FILE = "src/ml_project/pipeline.py"  # in the template; src/<package>/ in a project
+# Template v2.0.0: a machinery change, a params key with its default, a workflow change, and
+# a change to the team's package (it lands under the name the project chose).
 V2_FUNCTION = (
     '\n\ndef template_v2() -> str:\n    """Added by template v2.0.0."""\n    return "v2"\n'
 )
 V2_PARAMS_ANCHOR = "  first_version: "
 V2_PARAMS_LINE = "  remote: origin                # the git remote `make register` pushes tags to"
 V2_WORKFLOW_LINE = "# template v2.0.0: reads ${{ github.event_name }} as GitHub does, unrendered"
+V2_TEAM_LINE = "# template v2.0.0: a new hint for the pipeline builder"
 
 
 def copier(where: Project, *args: str) -> subprocess.CompletedProcess[str]:
@@ -117,6 +125,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Project:
     for name in ("params.yaml", "params.yaml.jinja"):  # the real file and its twin together
         insert_after(root / name, V2_PARAMS_ANCHOR, V2_PARAMS_LINE)
     append(root / WORKFLOW_FILE, V2_WORKFLOW_LINE + "\n")
+    append(root / TEAM_FILE, V2_TEAM_LINE + "\n")
     repo.commit("Template v2")
     repo.git("tag", "v2.0.0")
     return repo
@@ -124,9 +133,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="module")
 def _sample_project_v1(template: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One project from v1.0.0 with the default answers (the sample), committed."""
+    """One project from v1.0.0 on the sample, its package named at copy time, committed."""
     project = copier_copy(
-        template.root, tmp_path_factory.mktemp("sample") / "project", "--vcs-ref=v1.0.0"
+        template.root,
+        tmp_path_factory.mktemp("sample") / "project",
+        "--vcs-ref=v1.0.0",
+        f"--data=package={PACKAGE}",
     )
     start_repository(project)
     return project.root
@@ -136,6 +148,26 @@ def _sample_project_v1(template: Project, tmp_path_factory: pytest.TempPathFacto
 def sample_project(_sample_project_v1: Path, tmp_path: Path) -> Iterator[Project]:
     """A copy of the v1.0.0 sample project that a test may change."""
     yield Project.copied(_sample_project_v1, tmp_path / "project")
+
+
+def assert_package_renamed(project: Project, package: str) -> None:
+    """The team's package is `src/<package>/`, and every file that runs or documents it
+    (dvc.yaml, pyproject.toml, docs, the team's tests) says so. The machinery may name the
+    default (the hook's fallback, its tests' examples); CHANGELOG.md is history."""
+    root = project.root
+    assert (root / "src" / package / "pipeline.py").is_file()
+    assert not (root / "src" / "ml_project").exists()
+    assert not [p for p in (root / "src").iterdir() if p.is_symlink()]
+    assert hook.declared(root / "pyproject.toml") == f"{package}.pipeline:build_pipeline"
+    stages = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    assert stages["train"]["cmd"] == f"python -m {package}.stages.train"
+    naming_old = [
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.parts and "ml_project" in p.read_text(errors="ignore")
+    ]
+    machinery = ("CHANGELOG.md", "src/gitops_ml/", "tests/template/", "tests/conftest.py")
+    assert [rel for rel in naming_old if not rel.startswith(machinery)] == []
 
 
 def team_changes_params(project: Project) -> None:
@@ -181,12 +213,12 @@ def test_default_answers_render_the_repository_itself_byte_for_byte(tmp_path: Pa
             else f"{rel} has no .jinja twin and must be copied untouched: check _templates_suffix "
             "and _exclude in copier.yml"
         )
-        if rel == "README.md":
-            fix = "README.md.jinja includes README.md: keep Jinja delimiters ({{ {% {#) out of README.md"
+        if (REPO_ROOT / twin).is_file() and f'include "{rel}"' in (REPO_ROOT / twin).read_text():
+            fix = f"{twin} includes {rel}: keep Jinja delimiters ({{{{ {{% {{#) out of {rel}"
         pytest.fail(
             f"{rel}: the default answers no longer give the committed file; {fix}. (In a project "
             "made with 'Use this template', remove what serves only the template instead: "
-            f"git rm copier.yml '*.jinja' {TEMPLATE_ONLY[1]})\n{diff}"
+            f"git rm copier.yml '*.jinja' {' '.join(repr(p) for p in TEMPLATE_ONLY[1:])})\n{diff}"
         )
 
     answers = yaml.safe_load((out / ANSWERS).read_text(encoding="utf-8"))
@@ -214,7 +246,7 @@ def test_copy_with_own_answers_renders_them_and_the_project_passes_make_check(
         (REPO_ROOT / "README.md").read_text(encoding="utf-8").split("\n")
     )
     assert title == "# churn-model" + template_title[template_title.index(":") :]
-    assert body == template_body
+    assert body == [line.replace("ml_project", "churn_model") for line in template_body]
 
     rules = (root / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines()
     owners = {line.split()[0]: line.split()[1:] for line in rules if line.startswith("/")}
@@ -246,6 +278,7 @@ def test_copy_with_own_answers_renders_them_and_the_project_passes_make_check(
     assert (root / "data.dvc").is_file()
     assert not (root / "copier.yml").exists()
     assert not list(root.rglob("*.jinja"))
+    assert_package_renamed(project, "churn_model")
 
     start_repository(project)
     assert "params.yaml: ok (binary" in project.make("check").stdout
@@ -301,7 +334,10 @@ def test_update_brings_the_new_version_and_keeps_the_teams_params_and_data(
     assert "Updating to template version 2.0.0" in out.stderr
     assert unmerged(project) == [] and rejects(project) == []
     changed = project.git("diff", "--name-only").stdout.split()
-    assert sorted(changed) == sorted([ANSWERS, MACHINERY_FILE, "params.yaml", WORKFLOW_FILE])
+    team_file = TEAM_FILE.replace("ml_project", PACKAGE)  # where the project keeps it
+    assert sorted(changed) == sorted(
+        [ANSWERS, MACHINERY_FILE, "params.yaml", WORKFLOW_FILE, team_file]
+    )
     assert not any("<<<<<<<" in (root / rel).read_text(encoding="utf-8") for rel in changed)
 
     params_text = project.params_path.read_text(encoding="utf-8")
@@ -311,6 +347,8 @@ def test_update_brings_the_new_version_and_keeps_the_teams_params_and_data(
     assert project.file_bytes("data.dvc") == team_data_dvc
     assert (root / MACHINERY_FILE).read_text(encoding="utf-8").endswith(V2_FUNCTION)
     assert (root / WORKFLOW_FILE).read_text(encoding="utf-8").endswith(V2_WORKFLOW_LINE + "\n")
+    assert (root / team_file).read_text(encoding="utf-8").endswith(V2_TEAM_LINE + "\n")
+    assert_package_renamed(project, PACKAGE)
     assert yaml.safe_load((root / ANSWERS).read_text(encoding="utf-8"))["_commit"] == "v2.0.0"
 
     project.make("check")

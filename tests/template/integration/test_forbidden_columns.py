@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.conftest import Project
+from tests.conftest import TEAM, Project
 
 DATA = "data/breast_cancer.csv"
 
@@ -14,7 +14,7 @@ def test_prepare_refuses_a_forbidden_column_until_it_is_dropped(trained: Project
     raw.insert(0, "email", [f"patient{i}@example.com" for i in range(len(raw))])
     raw.to_csv(trained.root / DATA, index=False)
 
-    proc = trained.python("-m", "ml_project.stages.prepare", check=False)
+    proc = trained.python("-m", f"{TEAM}.stages.prepare", check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"{DATA}: email: column name matches forbidden pattern" in proc.stderr
@@ -22,5 +22,5 @@ def test_prepare_refuses_a_forbidden_column_until_it_is_dropped(trained: Project
     assert "fix: add 'email' to data.drop in params.yaml" in proc.stderr
 
     trained.set_params(**{"data.drop": ["email"]})
-    done = trained.python("-m", "ml_project.stages.prepare")
+    done = trained.python("-m", f"{TEAM}.stages.prepare")
     assert "30 features" in done.stdout

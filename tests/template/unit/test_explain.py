@@ -9,7 +9,7 @@ import pytest
 from gitops_ml.core import params
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.serving import explain
-from ml_project.pipeline import build_pipeline
+from tests.conftest import team_builder
 
 SPEC = FeatureSpec(["size", "count"], ["city"], "y")
 
@@ -38,7 +38,7 @@ def fitted(estimator: str, task: str = "binary") -> tuple[object, params.Params,
     df = frame()
     if task == "regression":
         df["y"] = df["size"] * 2.0 + df["count"]
-    pipeline = build_pipeline(p, SPEC)
+    pipeline = team_builder()(p, SPEC)
     pipeline.fit(df[SPEC.columns], df["y"])
     return pipeline, p, df
 

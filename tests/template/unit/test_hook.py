@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
 from gitops_ml.core import hook
 from gitops_ml.core.errors import UserError
+from tests.conftest import TEAM
 
 
 def _pyproject(tmp_path: Path, table: str) -> Path:
@@ -17,12 +19,10 @@ def _pyproject(tmp_path: Path, table: str) -> Path:
 
 
 def test_the_builder_is_the_function_pyproject_names(tmp_path: Path) -> None:
-    path = _pyproject(
-        tmp_path, '[tool.gitops-ml]\npipeline = "ml_project.pipeline:build_pipeline"\n'
-    )
-    from ml_project.pipeline import build_pipeline
+    path = _pyproject(tmp_path, f'[tool.gitops-ml]\npipeline = "{TEAM}.pipeline:build_pipeline"\n')
+    teams = importlib.import_module(f"{TEAM}.pipeline")
 
-    assert hook.pipeline_builder(path) is build_pipeline
+    assert hook.pipeline_builder(path) is teams.build_pipeline
 
 
 def test_another_builder_can_be_named_without_touching_the_machinery(tmp_path: Path) -> None:
@@ -32,18 +32,23 @@ def test_another_builder_can_be_named_without_touching_the_machinery(tmp_path: P
     assert hook.pipeline_builder(path) is json.dumps
 
 
-def test_without_the_table_the_template_builder_is_used(tmp_path: Path) -> None:
-    from ml_project.pipeline import build_pipeline
+def test_without_the_table_the_template_builder_is_named(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, "")
+    assert hook.declared(path) == "ml_project.pipeline:build_pipeline"
+    assert hook.package(path) == "ml_project"
 
-    assert hook.pipeline_builder(_pyproject(tmp_path, "")) is build_pipeline
+
+def test_the_teams_package_is_the_hooks_top_level_module(tmp_path: Path) -> None:
+    path = _pyproject(tmp_path, '[tool.gitops-ml]\npipeline = "churn_model.models.gbm:build"\n')
+    assert hook.package(path) == "churn_model"
 
 
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
-        ('"ml_project.pipeline.build_pipeline"', "is not 'module:function'"),
+        ('"json.dumps"', "is not 'module:function'"),
         ('"no_such_package.pipeline:build_pipeline"', "cannot import 'no_such_package.pipeline'"),
-        ('"ml_project.pipeline:no_such_function"', "has no function 'no_such_function'"),
+        ('"json:no_such_function"', "has no function 'no_such_function'"),
     ],
 )
 def test_a_wrong_hook_names_pyproject_and_the_key(tmp_path: Path, value: str, problem: str) -> None:

@@ -12,7 +12,7 @@ from gitops_ml.artifact import model
 from gitops_ml.core import data
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.estimator import build_estimator
-from ml_project.pipeline import build_pipeline
+from tests.conftest import team_builder
 from tests.template.support.frames import SPEC, make_params, mixed_frame
 
 
@@ -62,7 +62,7 @@ def test_estimator_that_cannot_be_imported_is_a_user_error_with_its_fix(
 
 def _fit_and_save(tmp_path: Path, name: str) -> Path:
     frame = mixed_frame("multiclass")
-    pipeline = build_pipeline(make_params("multiclass"), SPEC)
+    pipeline = team_builder()(make_params("multiclass"), SPEC)
     pipeline.fit(frame[SPEC.columns], frame["y"])
     model.save(pipeline, tmp_path / name)
     return tmp_path / name
@@ -77,7 +77,7 @@ def test_saving_the_same_model_twice_gives_identical_bytes(tmp_path: Path) -> No
 
 def test_loaded_model_predicts_exactly_like_the_saved_one(tmp_path: Path) -> None:
     frame = mixed_frame("binary")
-    pipeline = build_pipeline(make_params("binary"), SPEC).fit(frame[SPEC.columns], frame["y"])
+    pipeline = team_builder()(make_params("binary"), SPEC).fit(frame[SPEC.columns], frame["y"])
     model.save(pipeline, tmp_path / "m.skops")
     loaded = model.load(tmp_path / "m.skops")
     np.testing.assert_array_equal(
@@ -154,7 +154,7 @@ def test_predict_names_unseen_categories_by_row_position_and_hides_the_missing_m
 
     p = make_params("multiclass", "sklearn.linear_model.LogisticRegression")
     frame = mixed_frame("multiclass")
-    pipeline = build_pipeline(p, SPEC).fit(frame[SPEC.columns], frame["y"])
+    pipeline = team_builder()(p, SPEC).fit(frame[SPEC.columns], frame["y"])
     rows = frame[SPEC.columns].iloc[[2, 5, 7]].copy()  # index labels 2, 5, 7
     rows.loc[5, "colour"] = "purple"
     with pytest.raises(UserError) as err:

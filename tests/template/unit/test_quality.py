@@ -16,6 +16,7 @@ from gitops_ml.core.errors import UserError
 from gitops_ml.core.params import GateParams
 from gitops_ml.evaluation import gate, metrics, quality, resources
 from gitops_ml.review import quality_section, sections
+from tests.conftest import team_builder
 
 SPEC = FeatureSpec(numeric=["signal", "noise"], categorical=["colour"], target="y")
 
@@ -53,9 +54,7 @@ def _frame(n: int, seed: int, regression: bool = False) -> pd.DataFrame:
 
 
 def _fitted(p: params.Params, train: pd.DataFrame) -> Any:
-    from ml_project.pipeline import build_pipeline
-
-    pipeline = build_pipeline(p, SPEC)
+    pipeline = team_builder()(p, SPEC)
     return pipeline.fit(train[SPEC.columns], train["y"])
 
 

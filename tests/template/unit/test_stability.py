@@ -3,6 +3,7 @@ diverge, stop with the fix instead of reaching the metrics, the registry or serv
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
@@ -14,7 +15,9 @@ from sklearn.neural_network import MLPRegressor
 
 from gitops_ml.core.errors import UserError
 from gitops_ml.evaluation import predict
-from ml_project.stages.train import _fit
+from tests.conftest import TEAM
+
+_fit = importlib.import_module(f"{TEAM}.stages.train")._fit  # the train stage's own fit
 
 
 def test_nan_predictions_and_nan_probabilities_are_refused_with_a_count() -> None:

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from gitops_ml.core import hook
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, TEAM
 
 SRC = REPO_ROOT / "src"
-PACKAGES = ("gitops_ml", "ml_project")  # the machinery and the team's package
+PACKAGES = ("gitops_ml", TEAM)  # the machinery and the team's package
 HOOK = "gitops_ml.core.hook"
 
 
@@ -37,12 +37,23 @@ def _imported(module: str) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):  # relative ones too: the team's package uses them
+            base = _absolute(module, path, node.module, node.level)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
     if module == HOOK:  # imports the team's builder by the name pyproject.toml declares
         names.add(_declared_builder())
     return {name for name in names if name.startswith(PACKAGES) and _file(name)}
+
+
+def _absolute(module: str, path: Path, name: str | None, level: int) -> str:
+    """`from <level dots><name> import ...` in `module` (at `path`), as an absolute name."""
+    if not level:
+        return name or ""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    parts = package.split(".")
+    parent = ".".join(parts[: len(parts) - level + 1])
+    return f"{parent}.{name}" if name else parent
 
 
 def _declared_builder() -> str:
@@ -77,11 +88,14 @@ def test_a_stage_depends_on_every_module_it_imports(stage: str) -> None:
 
 def test_the_import_walk_sees_imports_made_inside_functions() -> None:
     # quality imports significance inside a function; a top-level walk would miss it
-    assert "src/gitops_ml/evaluation/significance.py" in imported_files(
-        "ml_project.stages.evaluate"
-    )
+    assert "src/gitops_ml/evaluation/significance.py" in imported_files(f"{TEAM}.stages.evaluate")
 
 
 def test_the_import_walk_follows_the_hook_to_the_teams_pipeline_builder() -> None:
     # evaluate's baselines are built by the team's builder through gitops_ml.core.hook
-    assert "src/ml_project/pipeline.py" in imported_files("ml_project.stages.evaluate")
+    assert f"src/{TEAM}/pipeline.py" in imported_files(f"{TEAM}.stages.evaluate")
+
+
+def test_the_import_walk_resolves_the_team_packages_relative_imports() -> None:
+    # train imports the builder as `from ..pipeline import build_pipeline`: no package name
+    assert f"src/{TEAM}/pipeline.py" in imported_files(f"{TEAM}.stages.train")

@@ -18,6 +18,7 @@ from gitops_ml.core.estimator import check_target, decision_threshold, finish
 from gitops_ml.core.hook import build_pipeline
 from gitops_ml.evaluation import metrics, predict
 from gitops_ml.review import charts
+from tests.conftest import team_builder
 
 SPEC = FeatureSpec(numeric=["a", "b", "c"], categorical=[], target="y")
 ESTIMATORS = {
@@ -134,9 +135,7 @@ def test_log_of_a_target_with_zeros_points_to_log1p() -> None:
 
 def test_without_options_the_teams_pipeline_is_returned_untouched() -> None:
     p = _params("binary")
-    from ml_project.pipeline import build_pipeline as teams
-
-    pipeline = teams(p, SPEC)
+    pipeline = team_builder()(p, SPEC)
     assert finish(p, pipeline) is pipeline
     assert type(pipeline[-1]).__name__ == "HistGradientBoostingClassifier"
 
