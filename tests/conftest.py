@@ -5,9 +5,9 @@
 from a copy that has already run the pipeline once per test session, so tests that
 need a trained model do not each pay for a full `dvc repro`.
 
-Both run on the template's own fixture params (tests/template/fixtures/params.yaml, the
-shipped sample configuration), never the team's params.yaml: a team that adapts its
-params to its data keeps the machinery's tests green. The team's own tests
+Both run on the template's own fixture params and data (tests/template/fixtures/: the
+shipped sample configuration and the sample's data.dvc), never the team's params.yaml or
+data: a team that adapts its params to its data keeps the machinery's tests green. The team's own tests
 (tests/project) read the team's params.yaml.
 """
 
@@ -34,6 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # The machinery's tests' params: the sample configuration the template ships, kept here so
 # the team's params.yaml can change freely.
 FIXTURE_PARAMS = REPO_ROOT / "tests" / "template" / "fixtures" / "params.yaml"
+# ...and their data: the embedded sample, as data.dvc names it (`make data` writes it when
+# the DVC remote does not hold it), whatever data the team's data.dvc tracks.
+FIXTURE_DATA = FIXTURE_PARAMS.with_name("data.dvc")
 # The team's package (`ml_project` unless named otherwise at copy time), from its hook.
 TEAM = hook.package(REPO_ROOT / "pyproject.toml")
 MODEL = "model"  # the model artifact the template's dvc.yaml declares
@@ -226,12 +229,14 @@ def copy_tracked(dest: Path) -> None:
 def copy_repository(dest: Path, params: Path | None = FIXTURE_PARAMS) -> Project:
     """The repository's files as a fresh git repository at `dest`, one commit on `main`.
 
-    `params` replaces params.yaml (default: the machinery's fixture; None keeps the team's).
+    `params` replaces params.yaml and data.dvc names the sample (default: the machinery's
+    fixture params; None keeps the team's params and data.dvc).
     """
     dest.mkdir(parents=True)
     copy_tracked(dest)
     if params is not None:
         shutil.copyfile(params, dest / "params.yaml")
+        shutil.copyfile(FIXTURE_DATA, dest / "data.dvc")
     project = Project(dest, base_env(dest))
     project.git("init", "-q", "-b", "main")
     project.commit("template")

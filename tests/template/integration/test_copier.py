@@ -18,6 +18,7 @@ import yaml
 
 from gitops_ml.core import hook
 from tests.conftest import (
+    FIXTURE_DATA,
     FIXTURE_PARAMS,
     REPO_ROOT,
     VENV_BIN,
@@ -223,6 +224,10 @@ def test_default_answers_render_the_repository_itself_byte_for_byte(tmp_path: Pa
 
     answers = yaml.safe_load((out / ANSWERS).read_text(encoding="utf-8"))
     assert answers["use_sample"] is True and answers["project_name"] == "gitops-ml"
+    assert (out / "data.dvc").read_bytes() == FIXTURE_DATA.read_bytes(), (
+        "the template's tests run on the sample that tests/template/fixtures/data.dvc names: "
+        "copy data.dvc there when the sample changes"
+    )
     assert (out / "params.yaml").read_bytes() == FIXTURE_PARAMS.read_bytes(), (
         "the template's tests run on tests/template/fixtures/params.yaml, the shipped sample "
         "configuration: copy params.yaml there when it changes"
