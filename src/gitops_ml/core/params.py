@@ -360,6 +360,11 @@ class GateParams(Section):
     # the noise of shuffling (ML Test Score D2), unless accepted by name here.
     new_features_must_help: bool = True
     accepted_weak_features: list[str] = []
+    # Feature cost (`make feature-cost`, ML Test Score D3): a feature within noise whose drop
+    # would save more than this share of the model's size or of its measurable prediction
+    # latency, while the primary metric loses at most max_drop, fails unless accepted by name
+    # above (null: report only).
+    max_feature_cost: UnitInterval | None = 0.05
     # Training cost (`make train-cost`): BASE's and the PR's model fitted here, alternately.
     # Growth of the median fit time and peak memory, as a fraction (null: no rule).
     max_train_time_growth: NonNegative | None = 1.0

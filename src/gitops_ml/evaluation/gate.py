@@ -16,6 +16,9 @@ from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
 
 LATENCY = "latency_ms_per_1000_rows"
 SIZE = "model_size_bytes"
+# `make feature-cost` rows: the full model's latency and what dropping the feature saves
+LATENCY_FULL = "latency_full_ms_per_1000_rows"
+LATENCY_SAVED = "latency_saved_ms_per_1000_rows"
 # metrics/baselines.json: {metric: {"model" | "linear" | ...: value}}
 Baselines = Mapping[str, Mapping[str, Any]]
 # metrics/slices.json: {column: {slice label: {"rows": n, metric: value, ...}}}
@@ -294,3 +297,59 @@ def new_feature_rule(
             f"new feature(s) {[f for f in added if f in weak]} are within noise but accepted "
             "(gate.accepted_weak_features)"
         )
+
+
+def feature_cost_rule(
+    result: GateResult,
+    primary: str,
+    full_size: int,
+    rows: Sequence[Mapping[str, Any]],
+    weak: Sequence[str],
+    rules: GateParams,
+) -> None:
+    """A feature within noise whose drop would save more than `gate.max_feature_cost` of the
+    model's size or measurable latency, at a primary-metric loss the gate allows (at most
+    `max_drop`), fails (ML Test Score D3): it costs every prediction and buys nothing.
+
+    `rows` are `make feature-cost` rows; features not in `weak` (above noise) are reported,
+    not gated. Latency counts only when measurable: a timing within the spread of its rounds
+    would fail a pull request on the machine's noise."""
+    limit = rules.max_feature_cost
+    if limit is None:
+        return
+    for row in rows:
+        feature, change = row["feature"], row.get("metric_change")
+        if feature not in weak or not is_finite_number(change) or -change > rules.max_drop:
+            continue
+        costs = []
+        if full_size > 0 and row["size_saved_bytes"] / full_size > limit:
+            costs.append(
+                f"{row['size_saved_bytes'] / full_size:.1%} of the model's size "
+                f"({row['size_saved_bytes']:,} of {full_size:,} bytes)"
+            )
+        full_ms, saved_ms = row.get(LATENCY_FULL), row.get(LATENCY_SAVED)
+        if (
+            row.get("latency_measurable")
+            and is_finite_number(full_ms)
+            and is_finite_number(saved_ms)
+            and full_ms > 0
+            and saved_ms / full_ms > limit
+        ):
+            costs.append(
+                f"{saved_ms / full_ms:.1%} of its prediction latency ({saved_ms:.3f} of "
+                f"{full_ms:.3f} ms per 1,000 rows)"
+            )
+        if not costs:
+            continue
+        what = (
+            f"feature {feature!r} is within noise, and dropping it saves {' and '.join(costs)} "
+            f"while {primary} changes by {change:+.4f}"
+        )
+        if feature in rules.accepted_weak_features:
+            result.notes.append(f"{what}: accepted by name (gate.accepted_weak_features)")
+        else:
+            result.fail(
+                f"{what} (gate.max_drop {rules.max_drop}), over params.yaml gate.max_feature_cost "
+                f"{limit:.0%}: drop it (data.drop), or keep it by naming it in "
+                "gate.accepted_weak_features"
+            )

@@ -4,6 +4,7 @@ in prediction latency and model size, and what it costs in the primary metric.""
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,8 @@ def cost_rows(
                 primary: rounded(variant.value),
                 "metric_change": rounded(gate.better_by(primary, variant.value, full.value)),
                 "latency_ms_per_1000_rows": rounded(latency.reduced),
-                "latency_full_ms_per_1000_rows": rounded(latency.full),
-                "latency_saved_ms_per_1000_rows": rounded(latency.saved),
+                gate.LATENCY_FULL: rounded(latency.full),
+                gate.LATENCY_SAVED: rounded(latency.saved),
                 "latency_spread_ms": rounded(latency.spread),
                 "latency_measurable": latency.measurable,
                 "model_size_bytes": size,
@@ -191,6 +192,51 @@ def cost_markdown(result: dict[str, Any], scope: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def judge(p: Params, weak: list[str]) -> int:
+    """Apply `gate.max_feature_cost` to the costed rows (fresh or reused): the verdict goes
+    into both files and the exit status. Kept out of the reused work, so that accepting a
+    feature by name or changing the limit re-judges without refitting anything."""
+    from gitops_ml.core.atomic import write_text
+
+    result = json.loads(COST_JSON.read_text(encoding="utf-8"))
+    verdict = gate.GateResult()
+    full_size = result["full_model"]["model_size_bytes"]
+    primary = result["primary_metric"]
+    gate.feature_cost_rule(verdict, primary, full_size, result["rows"], weak, p.gate)
+    limit = p.gate.max_feature_cost
+    result["rule"] = {
+        "max_feature_cost": limit,
+        "max_drop": p.gate.max_drop,
+        "passed": verdict.passed,
+        "failures": verdict.failures,
+        "notes": verdict.notes,
+    }
+    write_text(COST_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
+    heading, _, body = COST_MD.read_text(encoding="utf-8").partition("\n\n")
+    write_text(COST_MD, f"{heading}\n\n{verdict_markdown(verdict, limit, primary)}\n\n{body}")
+    if verdict.passed:
+        print(f"feature-cost: cost rule {verdict.verdict}")
+        return 0
+    for failure in verdict.failures:
+        print(f"feature-cost: FAILED: {failure}", file=sys.stderr)
+    return 1
+
+
+def verdict_markdown(verdict: gate.GateResult, limit: float | None, primary: str) -> str:
+    """The cost rule's verdict, first under the table's heading in the pull-request comment."""
+    if limit is None:
+        return "Cost rule off (`gate.max_feature_cost: null`): this table informs the reviewer."
+    rule = (
+        f"a feature within noise may not save more than {limit:.0%} of the model's size or "
+        f"measurable latency when dropping it loses at most `gate.max_drop` of {primary} "
+        "(`gate.max_feature_cost`)"
+    )
+    lines = [f"**Cost rule: {'passed' if verdict.passed else 'FAILED'}**: {rule}."]
+    lines += [f"- {failure}" for failure in verdict.failures]
+    lines += [f"- {note}" for note in verdict.notes]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     parser = commands.parser(
         "feature-cost",
@@ -216,13 +262,12 @@ def main(argv: list[str]) -> int:
         raise UserError(
             str(config.FEATURES_FILE), "(columns)", "the model has one feature", "nothing to drop"
         )
-    if args.all:
-        importance = importance_rows() if config.IMPORTANCE_FILE.is_file() else {}
-        features, scope = list(spec.columns), "all"
-    else:
-        importance = importance_rows()
-        features = [f for f in within_noise(list(importance.values())) if f in spec.columns]
-        scope = "those whose permutation importance is within noise"
+    # --all costs every feature and runs without importance; the rule judges only weak ones
+    missing = args.all and not config.IMPORTANCE_FILE.is_file()
+    importance = {} if missing else importance_rows()
+    weak = [f for f in within_noise(list(importance.values())) if f in spec.columns]
+    features = list(spec.columns) if args.all else weak
+    scope = "all" if args.all else "those whose permutation importance is within noise"
     from gitops_ml.core import reuse
 
     def compute() -> int:
@@ -247,4 +292,5 @@ def main(argv: list[str]) -> int:
             "repeats": args.repeats,
         },
     )
-    return reuse.run_cached("feature-cost", digest, [COST_JSON, COST_MD], compute, COST_MD)
+    status = reuse.run_cached("feature-cost", digest, [COST_JSON, COST_MD], compute, COST_MD)
+    return status or judge(p, weak)
