@@ -17,7 +17,7 @@ from gitops_ml.core.config import CI_DIR, FEATURE_COST_FILE
 from gitops_ml.core.data import FeatureSpec
 from gitops_ml.core.errors import UserError
 from gitops_ml.core.executor import run_all, where
-from gitops_ml.core.params import Params
+from gitops_ml.core.params import GateParams, Params
 from gitops_ml.evaluation import gate
 from gitops_ml.review.refit import (
     Fit,
@@ -208,9 +208,9 @@ def judge(p: Params, weak: list[str]) -> int:
     full_size = result["full_model"]["model_size_bytes"]
     primary = result["primary_metric"]
     gate.feature_cost_rule(verdict, primary, full_size, result["rows"], weak, p.gate)
-    limit = p.gate.max_feature_cost
     result["rule"] = {
-        "max_feature_cost": limit,
+        "max_feature_cost": p.gate.max_feature_cost,
+        "max_feature_latency_cost": p.gate.max_feature_latency_cost,
         "max_drop": p.gate.max_drop,
         "passed": verdict.passed,
         "failures": verdict.failures,
@@ -218,7 +218,7 @@ def judge(p: Params, weak: list[str]) -> int:
     }
     write_text(COST_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
     heading, _, body = COST_MD.read_text(encoding="utf-8").partition("\n\n")
-    write_text(COST_MD, f"{heading}\n\n{verdict_markdown(verdict, limit, primary)}\n\n{body}")
+    write_text(COST_MD, f"{heading}\n\n{verdict_markdown(verdict, p.gate, primary)}\n\n{body}")
     if verdict.passed:
         print(f"feature-cost: cost rule {verdict.verdict}")
         return 0
@@ -227,14 +227,21 @@ def judge(p: Params, weak: list[str]) -> int:
     return 1
 
 
-def verdict_markdown(verdict: gate.GateResult, limit: float | None, primary: str) -> str:
+def verdict_markdown(verdict: gate.GateResult, rules: GateParams, primary: str) -> str:
     """The cost rule's verdict, first under the table's heading in the pull-request comment."""
-    if limit is None:
+    limits = [
+        f"{limit:.0%} of {what} (`gate.{key}`)"
+        for limit, what, key in (
+            (rules.max_feature_cost, "the model file", "max_feature_cost"),
+            (rules.max_feature_latency_cost, "the measurable latency", "max_feature_latency_cost"),
+        )
+        if limit is not None
+    ]
+    if not limits:
         return "Cost rule off (`gate.max_feature_cost: null`): this table informs the reviewer."
     rule = (
-        f"a feature within noise may not save more than {limit:.0%} of the model's size or "
-        f"measurable latency when dropping it loses at most `gate.max_drop` of {primary} "
-        "(`gate.max_feature_cost`)"
+        f"dropping a feature within noise may not save more than {' or '.join(limits)} "
+        f"while {primary} loses at most `gate.max_drop`"
     )
     lines = [f"**Cost rule: {'passed' if verdict.passed else 'FAILED'}**: {rule}."]
     lines += [f"- {failure}" for failure in verdict.failures]

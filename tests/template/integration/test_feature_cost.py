@@ -104,10 +104,10 @@ def test_a_costly_feature_within_noise_fails_feature_cost_until_accepted_by_name
     message = (
         f"feature-cost: FAILED: feature 'session_token' is within noise, and dropping it "
         f"saves {share:.1%} of the model's size ({row['size_saved_bytes']:,} of "
-        f"{result['full_model']['model_size_bytes']:,} bytes)"
+        f"{result['full_model']['model_size_bytes']:,} bytes; gate.max_feature_cost 5%)"
     )
     assert message in failed.stderr
-    assert "over params.yaml gate.max_feature_cost 5%" in failed.stderr
+    assert "over the limit in params.yaml: drop it (data.drop)" in failed.stderr
     assert "or keep it by naming it in gate.accepted_weak_features" in failed.stderr
     table = (trained.root / "report/feature_cost.md").read_text()
     assert "**Cost rule: FAILED**" in table and "- feature 'session_token' is within" in table
