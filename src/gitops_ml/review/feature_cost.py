@@ -1,5 +1,7 @@
 """`make feature-cost` (ML Test Score D3): what dropping each low-importance feature saves
-in prediction latency and model size, and what it costs in the primary metric."""
+in prediction latency and model size, and what it costs in the primary metric; exit 1 when
+a feature within noise costs more than `gate.max_feature_cost` of the model file (or
+`gate.max_feature_latency_cost` of its latency) and is not accepted by name."""
 
 from __future__ import annotations
 
@@ -253,7 +255,8 @@ def main(argv: list[str]) -> int:
     parser = commands.parser(
         "feature-cost",
         "refit without each feature whose importance is within noise (or every "
-        "feature): metric change, latency and model size saved -> report/feature_cost.{json,md}",
+        "feature): metric change, latency and model size saved -> report/feature_cost.{json,md}; "
+        "exit 1 when a feature within noise costs more than gate.max_feature_cost",
     )
     parser.add_argument("--all", action="store_true", help="cost every feature")
     parser.add_argument(
