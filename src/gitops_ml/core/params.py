@@ -360,6 +360,13 @@ class GateParams(Section):
     # the noise of shuffling (ML Test Score D2), unless accepted by name here.
     new_features_must_help: bool = True
     accepted_weak_features: list[str] = []
+    # Feature cost (`make feature-cost`, ML Test Score D3): a feature within noise whose drop
+    # would save more than this share of the model file, while the primary metric loses at
+    # most max_drop, fails unless accepted by name above (null: report only).
+    max_feature_cost: UnitInterval | None = 0.05
+    # The same for its measurable prediction latency; off by default: on a shared runner a
+    # timing of a few ms moves by 10% from one run to the next, and a rule must not fail on it.
+    max_feature_latency_cost: UnitInterval | None = None
     # Training cost (`make train-cost`): BASE's and the PR's model fitted here, alternately.
     # Growth of the median fit time and peak memory, as a fraction (null: no rule).
     max_train_time_growth: NonNegative | None = 1.0

@@ -16,6 +16,9 @@ from gitops_ml.evaluation.metrics import HIGHER_IS_BETTER
 
 LATENCY = "latency_ms_per_1000_rows"
 SIZE = "model_size_bytes"
+# `make feature-cost` rows: the full model's latency and what dropping the feature saves
+LATENCY_FULL = "latency_full_ms_per_1000_rows"
+LATENCY_SAVED = "latency_saved_ms_per_1000_rows"
 # metrics/baselines.json: {metric: {"model" | "linear" | ...: value}}
 Baselines = Mapping[str, Mapping[str, Any]]
 # metrics/slices.json: {column: {slice label: {"rows": n, metric: value, ...}}}
@@ -294,3 +297,62 @@ def new_feature_rule(
             f"new feature(s) {[f for f in added if f in weak]} are within noise but accepted "
             "(gate.accepted_weak_features)"
         )
+
+
+def feature_cost_rule(
+    result: GateResult,
+    primary: str,
+    full_size: int,
+    rows: Sequence[Mapping[str, Any]],
+    weak: Sequence[str],
+    rules: GateParams,
+) -> None:
+    """A feature within noise whose drop would save more than `gate.max_feature_cost` of the
+    model file (or `gate.max_feature_latency_cost` of its measurable latency), at a
+    primary-metric loss the gate allows (at most `max_drop`), fails (ML Test Score D3): it
+    costs every prediction and buys nothing.
+
+    `rows` are `make feature-cost` rows; features not in `weak` (above noise) are reported,
+    not gated. Latency counts only when measurable, and only when its own limit is set: a
+    timing of a few ms on a shared machine moves by more than any useful limit."""
+    size_limit, latency_limit = rules.max_feature_cost, rules.max_feature_latency_cost
+    if size_limit is None and latency_limit is None:
+        return
+    for row in rows:
+        feature, change = row["feature"], row.get("metric_change")
+        if feature not in weak or not is_finite_number(change) or -change > rules.max_drop:
+            continue
+        costs = []
+        saved = row["size_saved_bytes"]
+        if size_limit is not None and full_size > 0 and saved / full_size > size_limit:
+            costs.append(
+                f"{saved / full_size:.1%} of the model's size ({saved:,} of {full_size:,} "
+                f"bytes; gate.max_feature_cost {size_limit:.0%})"
+            )
+        full_ms, saved_ms = row.get(LATENCY_FULL), row.get(LATENCY_SAVED)
+        if (
+            latency_limit is not None
+            and row.get("latency_measurable")
+            and is_finite_number(full_ms)
+            and is_finite_number(saved_ms)
+            and full_ms > 0
+            and saved_ms / full_ms > latency_limit
+        ):
+            costs.append(
+                f"{saved_ms / full_ms:.1%} of its prediction latency ({saved_ms:.3f} of "
+                f"{full_ms:.3f} ms per 1,000 rows; gate.max_feature_latency_cost "
+                f"{latency_limit:.0%})"
+            )
+        if not costs:
+            continue
+        what = (
+            f"feature {feature!r} is within noise, and dropping it saves {' and '.join(costs)} "
+            f"while {primary} changes by {change:+.4f}"
+        )
+        if feature in rules.accepted_weak_features:
+            result.notes.append(f"{what}: accepted by name (gate.accepted_weak_features)")
+        else:
+            result.fail(
+                f"{what} (gate.max_drop {rules.max_drop}), over the limit in params.yaml: drop "
+                "it (data.drop), or keep it by naming it in gate.accepted_weak_features"
+            )

@@ -11,7 +11,8 @@ one frame and score the primary metric on another.
 - `feature-cost` (`feature_cost.py`; D3, no feature's cost is too much): the full model against the model
   without one feature, both refit on the train split and scored on the test split:
   primary metric, prediction latency and model file size
-  (report/feature_cost.json, report/feature_cost.md).
+  (report/feature_cost.json, report/feature_cost.md); exit 1 when a feature within noise
+  costs more of the model file than `gate.max_feature_cost`.
 - `search` (`search.py`): candidates from `search.params` by k-fold CV, the same way.
 
 Every refit is one `Fit`, run by `run_fit` wherever `gitops_ml.core.executor` sends it

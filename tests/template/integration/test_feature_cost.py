@@ -68,3 +68,54 @@ def test_feature_cost_all_covers_every_feature_and_reaches_the_pr_comment(
     trained.make("comment-body")
     body = (trained.root / "report/comment.md").read_text()
     assert "## Feature cost (each feature dropped in turn" in body
+
+
+def test_a_costly_feature_within_noise_fails_feature_cost_until_accepted_by_name(
+    trained: Project,
+) -> None:
+    """ML Test Score D3: a token column (a long, distinct string per row) listed as a
+    categorical feature carries no signal, yet the model stores every token it saw: dropping it
+    saves well over `gate.max_feature_cost` (5%) of the model file at no loss, so the
+    feature-cost step fails, naming it, until the team accepts it by name."""
+    import string
+
+    import numpy as np
+    import pandas as pd
+
+    _quick(trained)
+    csv = trained.root / "data" / "breast_cancer.csv"
+    frame = pd.read_csv(csv)
+    alphabet = np.array(list(string.ascii_letters + string.digits))
+    rng = np.random.default_rng(0)
+    frame["session_token"] = ["".join(rng.choice(alphabet, 48)) for _ in range(len(frame))]
+    frame.to_csv(csv, index=False)
+    trained.set_params(**{"data.features.categorical": ["session_token"]})
+    trained.dvc("add", "data")
+    trained.repro()
+    trained.commit("a session token as a feature")
+
+    failed = trained.make("feature-cost", check=False)
+    assert failed.returncode != 0
+    result = json.loads((trained.root / "report/feature_cost.json").read_text())
+    (row,) = [r for r in result["rows"] if r["feature"] == "session_token"]
+    share = row["size_saved_bytes"] / result["full_model"]["model_size_bytes"]
+    assert share > 0.05
+    assert result["rule"]["passed"] is False and len(result["rule"]["failures"]) == 1
+    message = (
+        f"feature-cost: FAILED: feature 'session_token' is within noise, and dropping it "
+        f"saves {share:.1%} of the model's size ({row['size_saved_bytes']:,} of "
+        f"{result['full_model']['model_size_bytes']:,} bytes; gate.max_feature_cost 5%)"
+    )
+    assert message in failed.stderr
+    assert "over the limit in params.yaml: drop it (data.drop)" in failed.stderr
+    assert "or keep it by naming it in gate.accepted_weak_features" in failed.stderr
+    table = (trained.root / "report/feature_cost.md").read_text()
+    assert "**Cost rule: FAILED**" in table and "- feature 'session_token' is within" in table
+
+    trained.set_params(**{"gate.accepted_weak_features": ["session_token"]})
+    accepted = trained.make("feature-cost")
+    assert "nothing was refit" in accepted.stderr  # only the verdict is new
+    assert "cost rule PASSED" in accepted.stdout
+    table = (trained.root / "report/feature_cost.md").read_text()
+    assert "**Cost rule: passed**" in table
+    assert "session_token" in table and "accepted by name (gate.accepted_weak_features)" in table

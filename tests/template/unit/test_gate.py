@@ -74,3 +74,80 @@ def test_a_new_feature_within_noise_fails_unless_accepted_by_name() -> None:
     result = gate.GateResult()
     gate.new_feature_rule(result, [], ["old_weak"], RULES)
     assert result.passed
+
+
+def _cost_row(
+    feature: str, change: float, size_saved: int, saved_ms: float, measurable: bool
+) -> dict[str, object]:
+    """One `make feature-cost` row against a full model of 10,000 bytes and 10 ms/1k rows."""
+    return {
+        "feature": feature,
+        "metric_change": change,
+        "size_saved_bytes": size_saved,
+        gate.LATENCY_FULL: 10.0,
+        gate.LATENCY_SAVED: saved_ms,
+        "latency_measurable": measurable,
+    }
+
+
+def test_a_weak_feature_that_costs_too_much_fails_with_its_numbers_unless_accepted() -> None:
+    rows = [
+        _cost_row("id_like", -0.002, 800, 0.1, False),  # 8% of the size: fails
+        _cost_row("slow", 0.0, 10, 0.9, True),  # 9% of the latency, measurable
+        _cost_row("noisy", 0.0, 10, 0.9, False),  # a timing within its spread: never counted
+        _cost_row("cheap", 0.0, 400, 0.4, True),  # 4% each: within the limits
+        _cost_row("needed", -0.02, 900, 0.9, True),  # dropping it loses more than max_drop
+        _cost_row("strong", 0.0, 900, 0.9, True),  # above noise (--all): reported only
+    ]
+    weak = ["id_like", "slow", "noisy", "cheap", "needed"]
+    result = gate.GateResult()
+    gate.feature_cost_rule(result, "roc_auc", 10_000, rows, weak, RULES)
+    assert result.failures == [
+        "feature 'id_like' is within noise, and dropping it saves 8.0% of the model's size "
+        "(800 of 10,000 bytes; gate.max_feature_cost 5%) while roc_auc changes by -0.0020 "
+        "(gate.max_drop 0.01), over the limit in params.yaml: drop it (data.drop), or keep it "
+        "by naming it in gate.accepted_weak_features"
+    ]  # latency is off by default: a few ms on a shared runner are noise
+
+    timed = RULES.model_copy(update={"max_feature_latency_cost": 0.05})
+    result = gate.GateResult()
+    gate.feature_cost_rule(result, "roc_auc", 10_000, rows, weak, timed)
+    assert len(result.failures) == 2 and "'slow'" in result.failures[1]
+    assert (
+        "9.0% of its prediction latency (0.900 of 10.000 ms per 1,000 rows; "
+        in (result.failures[1])
+    )
+
+    accepted = timed.model_copy(update={"accepted_weak_features": ["id_like", "slow"]})
+    result = gate.GateResult()
+    gate.feature_cost_rule(result, "roc_auc", 10_000, rows, weak, accepted)
+    assert result.passed and len(result.notes) == 2
+    assert "accepted by name (gate.accepted_weak_features)" in result.notes[0]
+
+    looser = RULES.model_copy(update={"max_feature_cost": 0.1})
+    result = gate.GateResult()
+    gate.feature_cost_rule(result, "roc_auc", 10_000, rows, weak, looser)
+    assert result.passed and not result.notes
+    off = RULES.model_copy(update={"max_feature_cost": None})
+    result = gate.GateResult()
+    gate.feature_cost_rule(result, "roc_auc", 10_000, rows, weak, off)
+    assert result.passed and not result.notes
+
+
+def test_max_feature_cost_is_a_share_and_a_wrong_value_names_the_key_and_the_fix() -> None:
+    import pytest
+    import yaml
+
+    from gitops_ml.core import params
+    from gitops_ml.core.errors import UserError
+    from tests.conftest import FIXTURE_PARAMS
+
+    raw = yaml.safe_load(FIXTURE_PARAMS.read_text())
+    rules = params.validate(params.Params, raw, "params.yaml").gate
+    assert (rules.max_feature_cost, rules.max_feature_latency_cost) == (0.05, None)
+    raw["gate"]["max_feature_cost"] = 1.5
+    with pytest.raises(UserError) as raised:
+        params.validate(params.Params, raw, "params.yaml")
+    error = raised.value
+    assert (error.file, error.field) == ("params.yaml", "gate.max_feature_cost")
+    assert "1.5" in error.problem and error.fix == "use a number >= 0.0 and <= 1.0"

@@ -120,6 +120,9 @@ NEGATIVE_TESTS: dict[str, list[str]] = {
     "D2": [
         "tests/template/integration/test_report_quality.py::test_a_pr_adding_a_useless_feature_fails_the_gate_until_it_is_accepted",
     ],
+    "D3": [
+        "tests/template/integration/test_feature_cost.py::test_a_costly_feature_within_noise_fails_feature_cost_until_accepted_by_name",
+    ],
     "D4": [
         "tests/template/integration/test_forbidden_columns.py::test_prepare_refuses_a_forbidden_column_until_it_is_dropped",
     ],
