@@ -25,7 +25,7 @@ KEY = re.compile(r"^[A-Za-z_][\w-]*$")
 
 @dataclass(frozen=True)
 class Assignment:
-    """`model.params.max_leaf_nodes=31`: a dotted path (list items by index) and its value."""
+    """`model.params.C=0.3`: a dotted path (list items by index) and its value."""
 
     path: tuple[str | int, ...]
     value: Any
@@ -44,7 +44,7 @@ def parse_assignment(text: str, file: str) -> Assignment:
             file,
             key.strip() or text,
             f"{text!r} is not a key=value assignment",
-            "write e.g. model.params.max_leaf_nodes=31 (quote a string that looks like a "
+            "write e.g. model.params.C=0.3 (quote a string that looks like a "
             "number or boolean: data.positive_class='\"1\"')",
         )
     try:

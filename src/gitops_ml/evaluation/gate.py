@@ -158,7 +158,8 @@ def _lift_rule(
     if lift < margin:
         result.fail(
             f"lift over the linear baseline is {lift:+.4f} in {primary} ({model:.4f} vs "
-            f"{linear:.4f}), required at least {margin:+.4f}"
+            f"{linear:.4f}), required at least {margin:+.4f} (params.yaml "
+            "gate.min_lift_over_linear)"
         )
 
 

@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
         action="append",
         default=[],
         metavar="'KEY=VALUE ...'",
-        help="dotted keys, values as YAML: model.params.max_leaf_nodes=31 split.test_size=0.25",
+        help="dotted keys, values as YAML: model.params.C=0.3 split.test_size=0.25",
     )
     parser.add_argument("--name", help="the experiment's name (dvc exp run --name)")
     parser.add_argument(

@@ -313,7 +313,7 @@ def main(argv: list[str]) -> int:
             "params.yaml",
             "search.params",
             "nothing to search: no hyperparameter is listed",
-            "add e.g. `search: {params: {learning_rate: [0.05, 0.1, 0.2]}}`",
+            "add hyperparameters of model.estimator, e.g. `search: {params: {C: [0.1, 0.3, 1.0, 3.0]}}`",
         )
     spec = FeatureSpec.load()
     config.require_outputs(config.TRAIN_FILE, reader="the search cross-validates on it")

@@ -19,7 +19,6 @@ import yaml
 from gitops_ml.core import hook
 from tests.conftest import (
     FIXTURE_DATA,
-    FIXTURE_PARAMS,
     REPO_ROOT,
     VENV_BIN,
     Project,
@@ -228,10 +227,10 @@ def test_default_answers_render_the_repository_itself_byte_for_byte(tmp_path: Pa
         "the template's tests run on the sample that tests/template/fixtures/data.dvc names: "
         "copy data.dvc there when the sample changes"
     )
-    assert (out / "params.yaml").read_bytes() == FIXTURE_PARAMS.read_bytes(), (
-        "the template's tests run on tests/template/fixtures/params.yaml, the shipped sample "
-        "configuration: copy params.yaml there when it changes"
-    )
+    # params.yaml was compared above with the repository's own, like every twin. It is not
+    # compared with tests/template/fixtures/params.yaml: the template's tests run on that
+    # fixture of their own, so the team's defaults may change without moving their numbers;
+    # the shipped params.yaml is checked by tests/project/.
 
 
 # -- a. a new project on its own data -----------------------------------------------------------
@@ -294,8 +293,8 @@ def test_copy_with_own_answers_renders_them_and_the_project_passes_make_check(
 @pytest.mark.parametrize(
     ("task", "estimator", "metric"),
     [
-        ("multiclass", "sklearn.ensemble.HistGradientBoostingClassifier", "accuracy"),
-        ("regression", "sklearn.ensemble.HistGradientBoostingRegressor", "rmse"),
+        ("multiclass", "sklearn.linear_model.LogisticRegression", "accuracy"),
+        ("regression", "sklearn.linear_model.Ridge", "rmse"),
     ],
 )
 def test_every_task_gets_params_that_make_check_accepts(

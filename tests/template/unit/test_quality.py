@@ -172,7 +172,7 @@ def test_lift_rule_fails_when_the_model_does_not_beat_linear_by_the_margin() -> 
     assert not result.passed
     assert result.failures == [
         "lift over the linear baseline is -0.0200 in roc_auc (0.9500 vs 0.9700), "
-        "required at least +0.0000"
+        "required at least +0.0000 (params.yaml gate.min_lift_over_linear)"
     ]
     missing = _gate(None, SLICES, min_lift_over_linear=0.0)
     assert "no linear roc_auc" in missing.failures[0]
