@@ -36,7 +36,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PARAMS = REPO_ROOT / "tests" / "template" / "fixtures" / "params.yaml"
 # ...and their data: the embedded sample, as data.dvc names it (`make data` writes it when
 # the DVC remote does not hold it), whatever data the team's data.dvc tracks.
-FIXTURE_DATA = FIXTURE_PARAMS.with_name("data.dvc")
+# (Not named *.dvc: DVC would track it as data of its own folder.)
+FIXTURE_DATA = FIXTURE_PARAMS.with_name("data.dvc.fixture")
 # The team's package (`ml_project` unless named otherwise at copy time), from its hook.
 TEAM = hook.package(REPO_ROOT / "pyproject.toml")
 MODEL = "model"  # the model artifact the template's dvc.yaml declares

@@ -224,8 +224,8 @@ def test_default_answers_render_the_repository_itself_byte_for_byte(tmp_path: Pa
     answers = yaml.safe_load((out / ANSWERS).read_text(encoding="utf-8"))
     assert answers["use_sample"] is True and answers["project_name"] == "gitops-ml"
     assert (out / "data.dvc").read_bytes() == FIXTURE_DATA.read_bytes(), (
-        "the template's tests run on the sample that tests/template/fixtures/data.dvc names: "
-        "copy data.dvc there when the sample changes"
+        "the template's tests run on the sample that tests/template/fixtures/data.dvc.fixture "
+        "names: copy data.dvc there when the sample changes"
     )
     # params.yaml was compared above with the repository's own, like every twin. It is not
     # compared with tests/template/fixtures/params.yaml: the template's tests run on that
