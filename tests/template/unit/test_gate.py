@@ -159,7 +159,7 @@ def test_the_fixtures_gradient_boosting_loses_to_linear_and_the_lift_rule_names_
     below the linear baseline evaluate fits beside it (0.9903 vs 0.9973 ROC AUC in the
     pipeline), so `min_lift_over_linear: 0.0` must refuse it and say which key to change.
     """
-    from gitops_ml.core import data, params, split
+    from gitops_ml.core import data, split
     from gitops_ml.core.estimator import finish, fixed_threads
     from gitops_ml.core.hook import build_pipeline
     from gitops_ml.datasets import bundled
