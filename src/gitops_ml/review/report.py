@@ -114,9 +114,9 @@ def build_report(base_rev: str, png_dir: Path) -> tuple[str, bool, float]:
         metrics_out = metrics_proc.communicate()[0]
         waited = time.perf_counter() - waited
         parts += [
-            sections.details("dvc params diff", params_out),
+            sections.details("dvc params diff", sections.sorted_table(params_out)),
             "",
-            sections.details("dvc metrics diff", metrics_out),
+            sections.details("dvc metrics diff", sections.sorted_table(metrics_out)),
             "",
         ]
     return "\n".join(parts), cmp.result.passed, waited

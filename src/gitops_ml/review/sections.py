@@ -305,5 +305,18 @@ def _training_line(runtime: dict[str, Any] | None) -> str:
     )
 
 
+def sorted_table(markdown: str) -> str:
+    """A Markdown table's rows in one order (by their cells), whatever order they came in.
+
+    `dvc metrics diff` lists the metrics files in a different order from one call to the
+    next; sorted, the same inputs always give the same report, byte for byte."""
+    lines = markdown.strip().splitlines()
+    if len(lines) < 3 or not all(line.startswith("|") for line in lines):
+        return markdown
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    rows = [line for _, line in sorted(zip(cells, lines[2:], strict=True))]
+    return "\n".join([*lines[:2], *rows]) + "\n"
+
+
 def details(title: str, body: str) -> str:
     return f"<details>\n<summary>{title}</summary>\n\n{body.strip() or '(no output)'}\n\n</details>"

@@ -172,3 +172,25 @@ def test_a_changed_dataset_target_or_task_makes_the_sides_incomparable() -> None
     moved = {"data": {"path": "data/b.parquet", "target": "y", "task": "regression"}}
     assert changed_question(base, moved) == "data.path, data.task"
     assert changed_question(None, base) == "data.path, data.target, data.task"
+
+
+def test_a_dvc_table_reads_the_same_whatever_order_dvc_printed_its_rows_in() -> None:
+    head = "| Path | Metric | HEAD | workspace |\n|---|---|---|---|"
+    rows = [
+        "| metrics/slices.json | a.rows | 37 | 37 |",
+        "| metrics/metrics.json | roc_auc | 0.99 | 0.98 |",
+        "| metrics/baselines.json | roc_auc.linear | 0.99 | 0.99 |",
+        "| metrics/metrics.json | accuracy | 0.97 | 0.93 |",
+    ]
+    orders = {
+        sections.sorted_table("\n".join([head, *shuffled])) for shuffled in (rows, rows[::-1])
+    }
+    (table,) = orders
+    assert table.splitlines()[:2] == head.splitlines()
+    assert [line.split("|")[2].strip() for line in table.splitlines()[2:]] == [
+        "roc_auc.linear",
+        "accuracy",
+        "roc_auc",
+        "a.rows",
+    ]
+    assert sections.sorted_table("No changes.\n") == "No changes.\n"
