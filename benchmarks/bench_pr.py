@@ -173,6 +173,13 @@ def workflow_steps() -> tuple[dict[str, str], list[tuple[str, str]]]:
     return job.get("env", {}), steps
 
 
+def label(script: str) -> str:
+    """`make check-result CHECK=gate` -> `check-result gate`; `make repro` -> `repro`."""
+    words = script.split()
+    shown = [w.removeprefix("CHECK=") for w in words[2:] if w.startswith("CHECK=")]
+    return " ".join([words[1], *shown])
+
+
 def ci_run(clone: Path, base: str, head: str) -> list[dict[str, Any]]:
     """Every `run:` step of pr-train.yml, in order, timed."""
     env = env_for(clone)
@@ -189,19 +196,20 @@ def ci_run(clone: Path, base: str, head: str) -> list[dict[str, Any]]:
     wrapper = f'make() {{ command {" ".join(make_args())} "$@"; }}\n'
     timings = []
     for name, script in steps:
+        step = label(script)
         wall, rss, code, output = run(
             ["bash", "-e", "-c", wrapper + script], clone, env, check=False
         )
         timings.append(
             {
-                "step": script.split()[1],
+                "step": step,
                 "name": name,
                 "seconds": round(wall, 2),
                 "peak_rss_mb": round(rss, 1),
                 "exit": code,
             }
         )
-        print(f"    {script.split()[1]:<18} {wall:8.2f} s {rss:8.0f} MB  exit {code}")
+        print(f"    {step:<24} {wall:8.2f} s {rss:8.0f} MB  exit {code}")
         if code != 0 and VERBOSE:
             print("      | " + "\n      | ".join(output.strip().splitlines()[-8:]))
     return timings
@@ -244,7 +252,7 @@ def bench(rows: int | None) -> dict[str, Any]:
         )
         result = {
             "data": label,
-            "data_mb": round(data_megabytes(author), 1),
+            "data_mb": round(data_megabytes(author), 3),
             "steps": steps,
             "total_seconds": round(total, 2),
             "repro_forced_seconds": round(repro_f, 2),
@@ -260,7 +268,7 @@ def bench(rows: int | None) -> dict[str, Any]:
         print(
             f"  total {total:.1f} s, dvc repro -f {repro_f:.1f} s: ratio {result['ratio_to_repro']:.2f}; "
             f"second push {total_again:.1f} s ({result['second_push_ratio']:.2f} of the first); "
-            f"peak RSS {result['peak_rss_mb']:.0f} MB ({result['peak_rss_over_data']:.2f}x the data's {result['data_mb']:.0f} MB)"
+            f"peak RSS {result['peak_rss_mb']:.0f} MB ({result['peak_rss_over_data']:.2f}x the data's {result['data_mb']:.2f} MB)"
         )
         return result
     finally:

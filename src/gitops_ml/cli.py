@@ -5,10 +5,9 @@ Commands are imported lazily so each one pays only for the libraries it uses.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-from gitops_ml.core.errors import UserError
+from gitops_ml.core import commands
 
 # name: (module:function taking argv and returning an exit code, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -112,6 +111,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops_ml.ci.verify:main",
         "CI: committed dvc.lock, clean workspace, outputs in remote",
     ),
+    "ci-checks": (
+        "gitops_ml.ci.checks:main",
+        "CI: the PR checks in one process (test-model ... tune-check) -> report/checks/",
+    ),
+    "ci-check-result": (
+        "gitops_ml.ci.checks:result_main",
+        "CI: one check's log from ci-checks; exit with its status",
+    ),
     "ci-comment-body": (
         "gitops_ml.ci.comment:main",
         "CI: report, checks and gate verdict -> report/comment.md",
@@ -141,10 +148,4 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    module_name, _, func_name = COMMANDS[name][0].partition(":")
-    func = getattr(importlib.import_module(module_name), func_name)
-    try:
-        return int(func(rest) or 0)
-    except UserError as err:
-        print(f"error: {err.render()}", file=sys.stderr)
-        return 2
+    return commands.call(COMMANDS[name][0], rest)

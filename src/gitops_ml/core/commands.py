@@ -12,3 +12,23 @@ import argparse
 
 def parser(name: str, about: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(prog=f"python -m gitops_ml {name}", description=about)
+
+
+def call(target: str, argv: list[str]) -> int:
+    """Run the command `module:function` with `argv`, in this process; its exit status.
+
+    A UserError becomes its one-paragraph message on stderr and status 2, as for every
+    command: `python -m gitops_ml` and `make pr-checks` (several commands, one process)
+    both call commands through here."""
+    import importlib
+    import sys
+
+    from gitops_ml.core.errors import UserError
+
+    module_name, _, func_name = target.partition(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(func(argv) or 0)
+    except UserError as err:
+        print(f"error: {err.render()}", file=sys.stderr)
+        return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -257,3 +258,30 @@ def test_verify_outside_a_git_repository_is_a_user_error(
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(UserError, match="git clone"):
         verify.check_clean()
+
+
+# --- the PR checks in one process ------------------------------------------------------
+
+
+def test_pr_checks_run_the_commands_the_cli_names_in_the_workflows_order() -> None:
+    from gitops_ml import cli
+    from gitops_ml.ci import checks
+
+    for name, target, _ in checks.CHECKS:
+        assert cli.COMMANDS[name][0] == target, name
+    workflow = Path(".github/workflows/pr-train.yml").read_text(encoding="utf-8")
+    shown = re.findall(r"make check-result CHECK=([\w-]+)", workflow)
+    assert shown == list(checks.NAMES)  # every check has its own step, in the run's order
+
+
+def test_a_checks_log_holds_its_child_processes_output_too(tmp_path: Path) -> None:
+    import sys
+
+    from gitops_ml.ci import checks
+
+    log = tmp_path / "one.log"
+    with checks.captured(log):
+        print("from the check")
+        subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('from a child\\n')"])
+    print("after the check")  # back on this process's own output
+    assert log.read_text().splitlines() == ["from the check", "from a child"]
