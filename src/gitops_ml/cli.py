@@ -116,7 +116,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "CI: the PR checks in one process (test-model ... tune-check) -> report/checks/",
     ),
     "ci-check-result": (
-        "gitops_ml.ci.checks:result_main",
+        "gitops_ml.ci.check_result:main",
         "CI: one check's log from ci-checks; exit with its status",
     ),
     "ci-comment-body": (

@@ -1,6 +1,6 @@
 """Your committed model passes the absolute rules your params.yaml sets for it.
 
-`make ci-gate` and `make register` apply these rules to the committed metrics; this test
+`make gate` (in the PR job's `make pr-checks`) and `make register` apply these rules to the committed metrics; this test
 applies them the same way (through gitops_ml.evaluation.gate) without a pull request, so a
 params.yaml or model change that breaks one of your own rules fails `make test` at once.
 """

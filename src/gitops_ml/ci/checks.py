@@ -127,25 +127,3 @@ def main(argv: list[str]) -> int:
         print(f"pr-checks: FAILED: {', '.join(failed)} (logs in {LOG_DIR}/)", file=sys.stderr)
         return 1
     return 0
-
-
-def result_main(argv: list[str]) -> int:
-    """One check's log and exit status, from the last `make pr-checks`."""
-    parser = commands.parser("ci-check-result", "print one check's log; exit with its status")
-    parser.add_argument("name", choices=NAMES)
-    args = parser.parse_args(argv)
-    try:
-        record = json.loads(STATUS_FILE.read_text(encoding="utf-8"))["checks"][args.name]
-    except (OSError, ValueError, KeyError):
-        print(
-            f"{args.name}: did not run (no result in {STATUS_FILE}); "
-            "see the log of the step that ran `make pr-checks`",
-            file=sys.stderr,
-        )
-        return 1
-    log = LOG_DIR / f"{args.name}.log"
-    if log.is_file():
-        sys.stdout.write(log.read_text(encoding="utf-8", errors="replace"))
-    status = int(record["exit"])
-    print(f"{args.name}: exit {status} ({record['seconds']:.2f} s in `make pr-checks`)")
-    return status

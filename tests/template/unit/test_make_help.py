@@ -53,7 +53,12 @@ def test_the_groups_follow_who_runs_the_targets() -> None:
     assert {"report", "gate", "test-model", "tune-check"} <= set(groups["Pull-request review"])
     assert {"register", "promote", "release"} <= set(groups["Release and production"])
     # the workflows' glue is kept apart from what a developer types
-    assert {"ci-gate", "comment-body", "comment", "relock-push", "ci-git-setup"} <= set(
-        groups["CI only"]
-    )
+    assert {
+        "pr-checks",
+        "check-result",
+        "comment-body",
+        "comment",
+        "relock-push",
+        "ci-git-setup",
+    } <= set(groups["CI only"])
     assert not {t for t in groups["Everyday"] if t.startswith("ci-")}
