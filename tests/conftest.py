@@ -31,6 +31,11 @@ import yaml
 from gitops_ml.core import hook
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# `make test` runs two tests at a time on two cores. OpenMP (scikit-learn's tree models) sizes
+# its pool to the cores, and two processes with two spinning threads each ran a check ten
+# times slower than alone. One thread per process (fits: the fixture's model.threads 1) keeps
+# the cores shared, not fought over. Every process a test starts inherits it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The machinery's tests' params: the sample configuration the template ships, kept here so
 # the team's params.yaml can change freely.
 FIXTURE_PARAMS = REPO_ROOT / "tests" / "template" / "fixtures" / "params.yaml"
