@@ -110,9 +110,11 @@ def run_cached(
     outputs: list[Path],
     compute: Callable[[], int],
     note_file: Path | None = None,
+    keep: Callable[[], bool] = lambda: True,
 ) -> int:
     """`compute()` (it writes `outputs`, returns the exit status), unless a run with the same
-    key stored its outputs: then restore them, say so in `note_file` and return its status."""
+    key stored its outputs: then restore them, say so in `note_file` and return its status.
+    A computed result is stored unless `keep()`, asked afterwards, says it is incomplete."""
     found = _restore(check, digest, outputs)
     if found is not None:
         note = (
@@ -126,5 +128,6 @@ def run_cached(
         print(f"{check}: {note}", file=sys.stderr)
         return int(found["exit_code"])
     status = compute()
-    _store(check, digest, outputs, status)
+    if keep():
+        _store(check, digest, outputs, status)
     return status

@@ -42,12 +42,24 @@ def _points(side: Side, name: str, x: str, y: str) -> list[tuple[float, float]] 
     return [(float(p[x]), float(p[y])) for p in data[name] if finite(p.get(x)) and finite(p.get(y))]
 
 
+# (plot file, title, x, y) of the curves drawn for binary tasks
+CURVES = (
+    ("roc", "ROC curve", "fpr", "tpr"),
+    ("precision_recall", "Precision-recall curve", "recall", "precision"),
+)
+BARS_PNG = "metrics.png"
+
+
+def png_name(title: str) -> str:
+    return f"{title.split()[0].lower()}.png"
+
+
+PNG_NAMES = (*(png_name(title) for _, title, _, _ in CURVES), BARS_PNG)  # every PNG written
+
+
 def curves(base: Side, pr: Side) -> list[Curve]:
     found = []
-    for name, title, x, y in (
-        ("roc", "ROC curve", "fpr", "tpr"),
-        ("precision_recall", "Precision-recall curve", "recall", "precision"),
-    ):
+    for name, title, x, y in CURVES:
         curve = Curve(title, x, y, _points(base, name, x, y), _points(pr, name, x, y))
         if curve.base or curve.pr:
             found.append(curve)
@@ -198,7 +210,7 @@ def write_pngs(
                 axes.plot(xs, ys, label=label, color=color, drawstyle="steps-post")
         axes.set(title=curve.title, xlabel=curve.x_label, ylabel=curve.y_label)
         axes.legend(loc="lower right" if curve.x_label == "fpr" else "lower left")
-        path = folder / f"{curve.title.split()[0].lower()}.png"
+        path = folder / png_name(curve.title)
         _save(figure, path)
         plt.close(figure)
         written.append(path)
@@ -221,7 +233,7 @@ def write_pngs(
             axes.set_xticks(x, names, rotation=30, ha="right")
         panels[0][0].legend()
         figure.tight_layout()
-        _save(figure, folder / "metrics.png")
+        _save(figure, folder / BARS_PNG)
         plt.close(figure)
-        written.append(folder / "metrics.png")
+        written.append(folder / BARS_PNG)
     return written

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 VERDICT_FILE = config.CI_DIR / "verdict.json"
 _COMPARED = (
     config.PARAMS_FILE,
+    Path("dvc.yaml"),
     Path("dvc.lock"),
     config.METRICS_FILE,
     config.BASELINES_FILE,
@@ -32,11 +33,12 @@ _COMPARED = (
 )
 
 
-def compared_key(base_rev: str) -> str:
+def compared_key(base_rev: str, **more: str) -> str:
+    """The hash of what the report compares; `more` keys what else a caller's result holds."""
     from gitops_ml.core import reuse
     from gitops_ml.registry import git
 
-    return reuse.key(_COMPARED, {"base": git.commit_of(base_rev) or base_rev})
+    return reuse.key(_COMPARED, {"base": git.commit_of(base_rev) or base_rev, **more})
 
 
 def keep(base_rev: str, passed: bool, lines: list[str]) -> None:

@@ -133,3 +133,35 @@ def test_data_only_change_shows_the_data_diff_and_unpaired_intervals(trained: Pr
     assert "unpaired bootstrap" in significance and "The test rows differ" in significance
     assert "Stages that re-ran: `prepare`, `train`, `evaluate`" in report
     assert "| `" not in _section(report, "Params diff")  # params did not change
+
+
+def test_the_same_inputs_restore_the_report_and_an_incomplete_report_is_never_kept(
+    trained: Project,
+) -> None:
+    _branch(trained)
+    trained.set_params(**{"model.params.max_iter": 40})
+    trained.repro()
+    trained.commit("fewer boosting iterations")
+    first = _report(trained, "--base", "main")
+    charts = {p.name: p.read_bytes() for p in (trained.root / "report").glob("*.png")}
+    for png in (trained.root / "report").glob("*.png"):
+        png.unlink()
+
+    again = trained.cli("report", "--base", "main")  # a re-run: nothing it reads changed
+    assert "Reused: `report` already ran on exactly these inputs" in again.stderr
+    reused = (trained.root / "report.md").read_text()
+    assert reused.startswith(first.rstrip("\n")) and "nothing was refit" in reused[len(first) :]
+    assert {p.name: p.read_bytes() for p in (trained.root / "report").glob("*.png")} == charts
+
+    trained.set_params(**{"gate.floor": 0.999})  # params.yaml is an input: compared afresh
+    raised = trained.cli("report", "--base", "main")
+    assert "Reused" not in raised.stderr and "gate failed" in raised.stderr
+
+    # BASE's outputs gone from the cache: the report says what is missing and is not kept,
+    # so once they are back, the next report is complete.
+    shutil.rmtree(trained.root / ".dvc" / "cache" / "files")
+    shutil.rmtree(trained.root / ".dvc" / "cache" / "checks")
+    for _ in range(2):
+        run = trained.cli("report", "--base", "main")
+        assert "Reused" not in run.stderr
+        assert "## Not available" in (trained.root / "report.md").read_text()
