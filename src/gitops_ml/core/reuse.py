@@ -26,7 +26,7 @@ from gitops_ml.core.atomic import atomic_path, write_text
 
 CACHE_DIR = Path(".dvc") / "cache" / "checks"
 MANIFEST = "manifest.json"
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # gitops_ml
 LOCK_FILE = Path("requirements.lock")
 
 
@@ -44,13 +44,40 @@ def _digest_path(path: Path, h: Any) -> None:
         h.update(b"\0missing\0")
 
 
+def code_packages() -> list[Path]:
+    """The code a check runs: the machinery, and the team's package, whose pipeline every
+    refit builds (found where Python imports it from, by the name pyproject.toml's hook
+    gives)."""
+    import importlib.util
+
+    from gitops_ml.core import hook
+    from gitops_ml.core.errors import UserError
+
+    folders = [PACKAGE]
+    try:
+        spec = importlib.util.find_spec(hook.package())
+    except (ImportError, ValueError, UserError):  # no hook: the checks say so themselves
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        folders += [Path(p).resolve() for p in spec.submodule_search_locations]
+    return folders
+
+
+def source_digest(folders: Iterable[Path]) -> str:
+    """Every .py file under `folders`, by name and content."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for source in sorted(folder.rglob("*.py")):
+            h.update(f"{folder.name}/{source.relative_to(folder)}".encode() + b"\0")
+            h.update(source.read_bytes())
+    return h.hexdigest()
+
+
 @functools.cache
 def code_digest() -> str:
-    """The package's source and the locked environment: a change to either is a new key."""
-    h = hashlib.sha256()
-    for source in sorted(PACKAGE.rglob("*.py")):
-        h.update(str(source.relative_to(PACKAGE)).encode() + b"\0")
-        h.update(source.read_bytes())
+    """The code (machinery and team's package) and the locked environment: a change to any
+    of them is a new key."""
+    h = hashlib.sha256(source_digest(code_packages()).encode())
     _digest_path(LOCK_FILE, h)
     return h.hexdigest()
 

@@ -77,3 +77,24 @@ def test_the_code_and_the_locked_environment_are_part_of_every_key(
     before = reuse.key([], {})
     monkeypatch.setattr(reuse, "code_digest", lambda: "another version of the code")
     assert reuse.key([], {}) != before
+
+
+def test_the_key_covers_the_machinery_and_the_teams_package_not_one_folder_of_it(
+    tmp_path: Path,
+) -> None:
+    from gitops_ml.core import hook
+
+    folders = {folder.name for folder in reuse.code_packages()}
+    assert folders == {"gitops_ml", hook.package()}
+    # A change to any .py file of any listed package is a new digest: a refit module of the
+    # machinery (not only its core) or the team's pipeline.
+    machinery, team = tmp_path / "gitops_ml", tmp_path / "team"
+    for source in (machinery / "review" / "tune.py", team / "pipeline.py"):
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text("x = 1\n")
+    before = reuse.source_digest([machinery, team])
+    for source in (machinery / "review" / "tune.py", team / "pipeline.py"):
+        source.write_text("x = 2\n")
+        assert reuse.source_digest([machinery, team]) != before
+        source.write_text("x = 1\n")
+    assert reuse.source_digest([machinery, team]) == before
