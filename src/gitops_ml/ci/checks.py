@@ -82,7 +82,10 @@ def run_check(name: str, target: str, argv: list[str]) -> tuple[int, float]:
         try:
             status = commands.call(target, argv)
         except SystemExit as exit_:  # a command may still exit; it ends this check only
-            status = exit_.code if isinstance(exit_.code, int) else 1
+            code = exit_.code
+            if code is not None and not isinstance(code, int):
+                print(code, file=sys.stderr)  # as Python prints it when a process exits
+            status = 0 if code is None else code if isinstance(code, int) else 1
         except Exception:  # a crash fails this check, not the ones after it
             import traceback
 

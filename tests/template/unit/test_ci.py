@@ -285,3 +285,43 @@ def test_a_checks_log_holds_its_child_processes_output_too(tmp_path: Path) -> No
         subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('from a child\\n')"])
     print("after the check")  # back on this process's own output
     assert log.read_text().splitlines() == ["from the check", "from a child"]
+
+
+def test_a_check_that_exits_or_crashes_fails_alone_and_the_next_one_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+
+    from gitops_ml.ci import checks
+
+    module = types.ModuleType("fake_checks")
+
+    def crash(argv: list[str]) -> int:
+        raise RuntimeError("boom")
+
+    def leave(argv: list[str]) -> int:
+        raise SystemExit("cannot go on: a message")
+
+    module.crash, module.leave = crash, leave  # type: ignore[attr-defined]
+    module.fine = lambda argv: 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_checks", module)
+    monkeypatch.setattr(
+        checks,
+        "CHECKS",
+        (
+            ("gate", "fake_checks:crash", True),
+            ("report", "fake_checks:leave", True),
+            ("tune-check", "fake_checks:fine", False),
+        ),
+    )
+    monkeypatch.chdir(tmp_path)
+    record = checks.run_all("main")
+    assert {n: r["exit"] for n, r in record["checks"].items()} == {
+        "gate": 1,
+        "report": 1,
+        "tune-check": 0,
+    }
+    assert "RuntimeError: boom" in (tmp_path / "report" / "checks" / "gate.log").read_text()
+    assert "cannot go on" in (tmp_path / "report" / "checks" / "report.log").read_text()
+    assert "RuntimeError: boom" in (tmp_path / "report" / "gate.txt").read_text()
