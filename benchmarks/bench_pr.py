@@ -209,9 +209,14 @@ def ci_run(clone: Path, base: str, head: str) -> list[dict[str, Any]]:
                 "exit": code,
             }
         )
-        print(f"    {step:<24} {wall:8.2f} s {rss:8.0f} MB  exit {code}")
+        print(f"    {step:<26} {wall:8.2f} s {rss:8.0f} MB  exit {code}")
         if code != 0 and VERBOSE:
             print("      | " + "\n      | ".join(output.strip().splitlines()[-8:]))
+        status = clone / "report" / "checks" / "status.json"
+        if step == "pr-checks" and status.is_file():  # each check's share of the one process
+            checks = json.loads(status.read_text())["checks"]
+            timings[-1]["checks"] = checks
+            print("      " + ", ".join(f"{n} {c['seconds']:.2f} s" for n, c in checks.items()))
     return timings
 
 
