@@ -148,12 +148,14 @@ def main(argv: list[str]) -> int:
         )
         return 0
 
-    # The same BASE commit and the same workspace outputs give the same report: a re-run or
-    # a push that changed none of them restores it (latency as measured then, and says so).
+    # The same commits (the report names both) and the same workspace outputs give the same
+    # report: a re-run restores it (latency as measured then, and it says so).
     from gitops_ml.core import reuse
+    from gitops_ml.registry import git
     from gitops_ml.review.charts import PNG_NAMES
 
     pngs = [args.png_dir / name for name in PNG_NAMES]
-    digest = verdict.compared_key(base_rev, output=str(args.output), pngs=str(args.png_dir))
+    head = git.commit_of("HEAD") or ""
+    digest = verdict.compared_key(base_rev, head=head, out=str(args.output), png=str(args.png_dir))
     outputs = [args.output, verdict.VERDICT_FILE, *pngs]
     return reuse.run_cached("report", digest, outputs, compute, args.output, lambda: complete)

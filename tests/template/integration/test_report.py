@@ -153,6 +153,11 @@ def test_the_same_inputs_restore_the_report_and_an_incomplete_report_is_never_ke
     assert reused.startswith(first.rstrip("\n")) and "nothing was refit" in reused[len(first) :]
     assert {p.name: p.read_bytes() for p in (trained.root / "report").glob("*.png")} == charts
 
+    head = trained.commit("nothing the report reads")  # the report names the PR commit
+    named = trained.cli("report", "--base", "main")
+    assert "Reused" not in named.stderr
+    assert f"PR commit: `{head}`" in (trained.root / "report.md").read_text()
+
     trained.set_params(**{"gate.floor": 0.999})  # params.yaml is an input: compared afresh
     raised = trained.cli("report", "--base", "main")
     assert "Reused" not in raised.stderr and "gate failed" in raised.stderr
