@@ -229,7 +229,6 @@ export REMOTE_SUMMARY
 remote-status: setup ## CI: are the PR head's outputs in the DVC remote? sets status gitops-ml/dvc-remote (HEAD_SHA=)
 	$(PY) -m gitops_ml ci-remote-status $${REMOTE_SUMMARY:+--summary "$$REMOTE_SUMMARY"}
 
-# (-o: setup already ran here; make does not pass -o down, so name the stamp again)
 # The PR job's checks in one process: one import of the libraries, not six (docs/ci.md).
 pr-checks: setup ## test-model, report, feature-cost, gate, train-cost, tune-check in one process (BASE=<rev>) -> report/checks/
 	$(PY) -m gitops_ml ci-checks $${BASE:+--base "$$BASE"}

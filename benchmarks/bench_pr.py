@@ -179,7 +179,7 @@ def workflow_steps() -> tuple[dict[str, str], list[tuple[str, str]]]:
     return job.get("env", {}), steps
 
 
-def label(script: str) -> str:
+def step_label(script: str) -> str:
     """`make check-result CHECK=gate` -> `check-result gate`; `make repro` -> `repro`."""
     words = script.split()
     shown = [w.removeprefix("CHECK=") for w in words[2:] if w.startswith("CHECK=")]
@@ -202,7 +202,7 @@ def ci_run(clone: Path, base: str, head: str) -> list[dict[str, Any]]:
     wrapper = f'make() {{ command {" ".join(make_args())} "$@"; }}\n'
     timings = []
     for name, script in steps:
-        step = label(script)
+        step = step_label(script)
         wall, rss, code, output = run(
             ["bash", "-e", "-c", wrapper + script], clone, env, check=False
         )
