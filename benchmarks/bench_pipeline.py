@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from gitops_ml.core import hook
+from measure import copy_tracked
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM = hook.package(ROOT / "pyproject.toml")  # the team's package, whatever its name
@@ -43,13 +43,7 @@ FLOOR = (
 
 
 def copy_repo(dest: Path) -> dict[str, str]:
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.split("\0")
-    for rel in filter(None, files):
-        if (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
+    copy_tracked(ROOT, dest)
     env = dict(
         os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(dest / "src")
     )

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from measure import measured
+from measure import copy_tracked, measured
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "pr-train.yml"
@@ -93,21 +93,10 @@ def set_param(repo: Path, dotted: str, value: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def copy_tracked(repo: Path) -> None:
-    """The template's tracked files (as a fresh clone has them) copied into `repo`."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    for rel in filter(None, listed.stdout.split("\0")):
-        if (ROOT / rel).is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, repo / rel)
-
-
 def scratch_main(work: Path, rows: int | None) -> Path:
     """The template as a new repository on main, trained, outputs in a local DVC remote."""
     repo = work / "author"
-    copy_tracked(repo)
+    copy_tracked(ROOT, repo)
     env = env_for(repo)
     git(repo, "init", "-q", "-b", "main")
     (work / "dvc-remote").mkdir()
