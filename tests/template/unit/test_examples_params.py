@@ -23,8 +23,10 @@ def test_there_are_examples_for_each_task() -> None:
 def test_example_params_are_valid_and_complete(path: Path) -> None:
     raw = yaml.safe_load(path.read_text())
     parsed = params.load(path)
-    template = yaml.safe_load(FIXTURE_PARAMS.read_text())
-    assert set(raw) == set(template)  # no section left at the sample's settings
+    # The fixture's `search:` (in-process refits on the test machine) is its own: the
+    # template ships that section at its defaults, i.e. absent.
+    template = set(yaml.safe_load(FIXTURE_PARAMS.read_text())) - {"search"}
+    assert set(raw) == template  # no section left at the sample's settings
     assert parsed.data.path.startswith("data/")
     readme = (path.parent / "README.md").read_text()
     assert "make sample-data" in readme  # says how to get the example's data
