@@ -50,6 +50,18 @@ DAY = 86400
 VENV_BIN = Path(sys.executable).parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The workflow scenarios (a minute or two each) run first, the short tests after them.
+
+    Collected last, as their folder sorts, they ended `make test`: one worker finished a
+    long scenario while the other, out of tests, waited. First, they overlap the rest of
+    the suite and the short tests fill the end. (pytest-xdist hands each worker a block of
+    consecutive tests to start with, then one test at a time: the scenarios, a few of the
+    800, fit in the first block.) The sort is stable, so each module stays together.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("workflows") is None)
+
+
 def team_builder() -> hook.Builder:
     """The team's `build_pipeline`, found through its hook as the machinery finds it."""
     return hook.pipeline_builder(REPO_ROOT / "pyproject.toml")
