@@ -103,9 +103,11 @@ def check_task(target: pd.Series, p: params.Params) -> None:
 
 
 def check_columns(p: params.Params) -> None:
-    """Names that must be columns of the data (the target, slice columns), from its header
-    alone: a typo found here stops make repro before DVC deletes any stage's outputs."""
+    """Names that must be columns of the data (the target, listed columns, split.key, slice
+    columns), from its header alone: a typo found here stops make repro before DVC deletes
+    any stage's outputs."""
     from gitops_ml.core import data
+    from gitops_ml.core.split import require_key
     from gitops_ml.evaluation.quality import check_slice_columns
 
     if not Path(p.data.path).is_file():
@@ -119,6 +121,8 @@ def check_columns(p: params.Params) -> None:
             found.attempt(check_task, target, p)
     expanded = data.expanded_names(columns, p.data)
     found.attempt(data.require_listed, [*columns, *expanded], p)  # a date part may be listed
+    if p.split.key is not None:
+        found.attempt(require_key, columns, p)
     features = found.attempt(data.feature_names, expanded, p)
     if features is not None:
         found.attempt(check_slice_columns, p, features, None)

@@ -101,6 +101,23 @@ def test_check_reports_a_misspelt_target_and_a_misspelt_feature_together(
     assert fields[:2] == ["data.target='churn'", "data.features"]
 
 
+def test_check_names_a_misspelt_split_key_with_the_other_column_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _project(tmp_path, monkeypatch, features={"numeric": ["tenure_months"]})
+    raw = yaml.safe_load(path.read_text())
+    raw["split"] = {"method": "group", "key": "customerId"}
+    p = params.parse(raw)
+    with pytest.raises(UserErrors) as caught:
+        preflight.check_columns(p)
+    fields = [e.field for e in caught.value.errors]
+    assert fields == ["data.features", "split.key='customerId'"]
+    assert "did you mean 'customerID'?" in caught.value.errors[1].problem
+    raw["data"]["features"] = {"numeric": ["tenure"]}
+    raw["split"]["key"] = "customerID"
+    preflight.check_columns(params.parse(raw))  # the key of a group split need not be a feature
+
+
 def test_check_counts_the_roles_from_the_first_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
