@@ -15,8 +15,10 @@ PYTHON    ?=
 # Tests run on every core (pytest-xdist). One BLAS/OpenMP thread per worker keeps workers
 # from fighting over the cores; model fits use model.threads regardless (same bytes), and
 # their OpenMP threads wait passively: spinning threads of two workers' fits on two cores
-# made a 20 s check take over two minutes.
-PYTEST_ARGS ?= -n auto
+# made a 20 s check take over two minutes. Work stealing: a worker out of tests takes half of
+# another's queue, so a few long tests (the workflow scenarios) never end the run on one
+# worker while the other waits, as xdist's default blocks of ~100 tests let them.
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 # Stages run `python -m gitops_ml...`: the venv must come first on PATH for DVC too.
 export PATH := $(BIN):$(PATH)

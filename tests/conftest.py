@@ -55,9 +55,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     Collected last, as their folder sorts, they ended `make test`: one worker finished a
     long scenario while the other, out of tests, waited. First, they overlap the rest of
-    the suite and the short tests fill the end. (pytest-xdist hands each worker a block of
-    consecutive tests to start with, then one test at a time: the scenarios, a few of the
-    800, fit in the first block.) The sort is stable, so each module stays together.
+    the suite and the short tests fill the end. That needs `--dist worksteal` (the
+    Makefile's default): xdist's default hands each worker a fixed block of ~100 tests to
+    start with, and a block holding every scenario and 60 integration tests kept one worker
+    busy to the end. With work stealing a worker out of tests takes half of the other's
+    queue, from its end. The sort is stable, so each module stays together.
     """
     items.sort(key=lambda item: item.get_closest_marker("workflows") is None)
 
