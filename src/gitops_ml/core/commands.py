@@ -21,14 +21,12 @@ def call(target: str, argv: list[str]) -> int:
     command: `python -m gitops_ml` and `make pr-checks` (several commands, one process)
     both call commands through here."""
     import importlib
-    import sys
 
-    from gitops_ml.core.errors import UserError
+    from gitops_ml.core.errors import UserError, report
 
     module_name, _, func_name = target.partition(":")
     func = getattr(importlib.import_module(module_name), func_name)
     try:
         return int(func(argv) or 0)
     except UserError as err:
-        print(f"error: {err.render()}", file=sys.stderr)
-        return 2
+        return report(err)

@@ -75,6 +75,15 @@ class Findings:
         raise_all(list(unique.values()))
 
 
+USER_ERROR_STATUS = 2  # a mistake the user can fix, apart from a check that failed (1)
+
+
+def report(err: UserError) -> int:
+    """Print a UserError as every command does (one paragraph on stderr); its exit status."""
+    print(f"error: {err.render()}", file=sys.stderr)
+    return USER_ERROR_STATUS
+
+
 def exit_on_user_error(func: Callable[P, T]) -> Callable[P, T]:
     """Turn a UserError into a one-paragraph message on stderr and exit status 2."""
 
@@ -83,7 +92,6 @@ def exit_on_user_error(func: Callable[P, T]) -> Callable[P, T]:
         try:
             return func(*args, **kwargs)
         except UserError as err:
-            print(f"error: {err.render()}", file=sys.stderr)
-            raise SystemExit(2) from None
+            raise SystemExit(report(err)) from None
 
     return wrapper
