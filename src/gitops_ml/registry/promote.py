@@ -119,6 +119,7 @@ def _attempt(
     )
     audit = _audit_line(approvers)
     # GTO refuses a stage a version had before unless forced; re-entering it is a rollback.
+    tags.after_the_last_stage_tag(name)
     event = gto.api.assign(
         ".",
         name,
@@ -129,6 +130,7 @@ def _attempt(
     )
     created = [event.tag]
     for other in newer:
+        tags.after_the_last_stage_tag(name)
         undo = gto.api.unassign(
             ".",
             name,

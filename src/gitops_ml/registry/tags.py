@@ -140,6 +140,26 @@ def parse_message(message: str) -> dict[str, Any]:
     return facts if isinstance(facts, dict) else {}
 
 
+def after_the_last_stage_tag(name: str) -> None:
+    """Wait, when needed, until the clock has left the second of `name`'s newest stage tag.
+
+    GTO orders a model's assignments and unassignments by their tags' time in whole seconds
+    and breaks a tie arbitrarily, so a stage tag made in the same second as the one before
+    it (a scripted promotion, a rollback's unassignment right after its assignment) could
+    read as the older of the two: `gto show` then names the wrong version in the stage.
+    The wait is at most a second, and only then; a tag dated ahead of this clock is left to
+    the clocks' owners."""
+    import time
+
+    stamps = git.out("for-each-ref", "--format=%(creatordate:unix)", f"refs/tags/{name}#*")
+    latest = max((int(s) for s in stamps.split()), default=None)
+    if latest is None:
+        return
+    wait = latest + 1 - time.time()
+    if 0 < wait <= 1:
+        time.sleep(wait)
+
+
 # Pushing: the remote decides who got a tag name first.
 def fetch_tags(remote: str) -> None:
     git.run("fetch", "--quiet", "--tags", remote)

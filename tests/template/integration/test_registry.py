@@ -66,7 +66,6 @@ class Registry:
         self.tmp = tmp
         self.origin = tmp / "origin.git"
         shutil.copytree(source, self.origin, symlinks=True)
-        self._clock = 1_700_000_000
 
     def clone(self, name: str) -> Project:
         root = self.tmp / name
@@ -75,10 +74,16 @@ class Registry:
         project.git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*")
         return project
 
-    def tick(self, project: Project) -> None:
-        """Advance the tagger clock: GTO orders stage assignments by tag time (whole seconds)."""
-        self._clock += 60
-        project.env["GIT_COMMITTER_DATE"] = f"{self._clock} +0000"
+    def tag_time(self, tag: str) -> int:
+        """The tag's time in the origin, in whole seconds: what GTO orders stage events by."""
+        out = subprocess.run(
+            ["git", "for-each-ref", "--format=%(creatordate:unix)", f"refs/tags/{tag}"],
+            cwd=self.origin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return int(out)
 
     def tags(self) -> list[str]:
         out = subprocess.run(
@@ -341,11 +346,10 @@ def test_promotion_follows_the_stage_order_needs_approval_for_prod_and_rolls_bac
         )
     assert not [t for t in registry.tags() if "#" in t]
 
+    # Back to back, as a script would: GTO orders stage tags by their time in whole seconds.
     steps = [("staging", "v1.0.0"), ("prod", "v1.0.0"), ("staging", "v1.1.0"), ("prod", "v1.1.0")]
     for stage, version in steps:
-        registry.tick(ops)
         ops.make("promote", f"STAGE={stage}", f"VERSION={version}")
-    registry.tick(ops)
     rollback = ops.make("promote", "STAGE=prod", "VERSION=v1.0.0").stdout
     assert "rollback from v1.1.0" in rollback
     stage_tags = [t for t in registry.tags() if "#" in t]
@@ -357,6 +361,10 @@ def test_promotion_follows_the_stage_order_needs_approval_for_prod_and_rolls_bac
     )
     again = ops.make("promote", "STAGE=prod", "VERSION=v1.0.0").stdout
     assert "already in prod" in again and [t for t in registry.tags() if "#" in t] == stage_tags
+    seconds = [
+        registry.tag_time(t) for t in sorted(stage_tags, key=lambda t: int(t.rsplit("#")[-1]))
+    ]
+    assert seconds == sorted(set(seconds))  # each a second after the one before: no ties
 
     # GTO itself, in a fresh clone, reads the same registry from the pushed tags.
     fresh = registry.clone("fresh")
