@@ -33,7 +33,24 @@ _MEASURED = re.compile(r"latency|\d+(\.\d+)? ?(ms|s|MB|KB)\b|seconds|_ms|rss|mem
 
 
 def _steady(text: str) -> list[str]:
-    return [line for line in text.splitlines() if not _MEASURED.search(line)]
+    """The text without this machine's measurements: a line naming one goes, and so does
+    every cell of a table column whose heading names one (feature cost's latency saved,
+    a figure or "not measurable" as the timings fell)."""
+    kept: list[str] = []
+    timed: set[int] | None = None  # the current table's measured columns; None: no table
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            timed = None
+            if not _MEASURED.search(line):
+                kept.append(line)
+            continue
+        cells = line.split("|")
+        if timed is None:  # the heading row
+            timed = {i for i, cell in enumerate(cells) if _MEASURED.search(cell)}
+        row = "|".join("(measured)" if i in timed else cell for i, cell in enumerate(cells))
+        if not _MEASURED.search(row):
+            kept.append(row)
+    return kept
 
 
 def _separately(project: Project) -> dict[str, int]:
