@@ -74,26 +74,24 @@ class Registry:
         project.git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*")
         return project
 
+    def _for_each_tag(self, field: str, pattern: str = "refs/tags") -> list[str]:
+        """One `git for-each-ref` field per tag of the origin matching `pattern`."""
+        out = subprocess.run(
+            ["git", "for-each-ref", f"--format=%({field})", pattern],
+            cwd=self.origin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return out.split()
+
     def tag_time(self, tag: str) -> int:
         """The tag's time in the origin, in whole seconds: what GTO orders stage events by."""
-        out = subprocess.run(
-            ["git", "for-each-ref", "--format=%(creatordate:unix)", f"refs/tags/{tag}"],
-            cwd=self.origin,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        return int(out)
+        (seconds,) = self._for_each_tag("creatordate:unix", f"refs/tags/{tag}")
+        return int(seconds)
 
     def tags(self) -> list[str]:
-        out = subprocess.run(
-            ["git", "for-each-ref", "--format=%(refname:strip=2)", "refs/tags"],
-            cwd=self.origin,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        return sorted(out.split())
+        return sorted(self._for_each_tag("refname:strip=2"))
 
 
 @pytest.fixture(scope="module")
